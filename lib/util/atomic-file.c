@@ -55,7 +55,7 @@ gboolean atomic_file_write(const char *path, const char *data, gsize len, int mo
         goto fail;
     return fsync_dir_of(path, error);
 
-fail: {
+fail : {
     int saved = errno;
     if (fd >= 0)
         close(fd);

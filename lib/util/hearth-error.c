@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(hearth-error-quark, hearth_error)
+G_DEFINE_QUARK(hearth - error - quark, hearth_error)
 
 HearthErrorFrom hearth_error_code_origin(int code)
 {
@@ -39,6 +39,5 @@ void hearth_error_set_errno(GError **error, int errnum, const char *fmt, ...)
     va_start(ap, fmt);
     prefix = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(error, HEARTH_ERROR, HEARTH_ERR_SYSTEM_ERROR, "%s: %s", prefix,
-                g_strerror(errnum));
+    g_set_error(error, HEARTH_ERROR, HEARTH_ERR_SYSTEM_ERROR, "%s: %s", prefix, g_strerror(errnum));
 }
