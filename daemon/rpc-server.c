@@ -11,15 +11,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define RPC_PROGRAM_KEEPALIVE_VERSION 1
-#define KEEPALIVE_PROC_PING 1
-#define KEEPALIVE_PROC_PONG 2
 #define READ_CHUNK 65536
 /* Stop reading from a client whose replies pile up unread. */
 #define OUTBUF_HIGH_WATER (8u * 1024 * 1024)
 /* A client that lets this much pile up (events it never reads) is dropped. */
 #define OUTBUF_HARD_LIMIT ((gsize)RPC_MESSAGE_MAX * 2)
-#define REMOTE_PROC_KNOWN_MAX 443
 
 typedef struct {
     int fd;
@@ -298,8 +294,13 @@ static void handle_remote_call(RpcClient *client, const RpcHeader *hdr, const gu
                     hdr->vers, hdr->prog);
         return;
     }
+    if (info && (info->flags & REMOTE_PROC_FLAG_MESSAGE)) {
+        reply_error(client, hdr, HEARTH_ERR_RPC, _("procedure %d is an event, not a call"),
+                    hdr->proc);
+        return;
+    }
     if (!info) {
-        if (hdr->proc >= 1 && hdr->proc <= REMOTE_PROC_KNOWN_MAX)
+        if (hdr->proc >= 1 && hdr->proc <= REMOTE_PROC_LAST)
             reply_error(client, hdr, HEARTH_ERR_NO_SUPPORT,
                         _("this function is not supported by the connection driver: "
                           "procedure %d"),
@@ -358,10 +359,10 @@ static void handle_remote_call(RpcClient *client, const RpcHeader *hdr, const gu
 
 static void handle_keepalive(RpcClient *client, const RpcHeader *hdr)
 {
-    if (hdr->proc == KEEPALIVE_PROC_PING) {
+    if (hdr->proc == RPC_KEEPALIVE_PING) {
         RpcHeader pong = {.prog = RPC_PROGRAM_KEEPALIVE,
-                          .vers = RPC_PROGRAM_KEEPALIVE_VERSION,
-                          .proc = KEEPALIVE_PROC_PONG,
+                          .vers = 1,
+                          .proc = RPC_KEEPALIVE_PONG,
                           .type = RPC_TYPE_MESSAGE,
                           .serial = 0,
                           .status = RPC_STATUS_OK};
