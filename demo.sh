@@ -10,6 +10,9 @@ root=${HEARTH_DEMO_ROOT:-/var/tmp/hearth-demo}
 build-aux/install-deps.sh run
 [ -d build ] || meson setup build
 meson compile -C build
+# A small Debian kernel + busybox guest (cached after the first build).
+tests/guest/build-guest.sh "$top/tests/guest/cache"
+guest=$top/tests/guest/cache
 
 mkdir -p "$root"
 uri="qemu+unix:///system?socket=$root/run/hearth/hearth-sock"
@@ -30,26 +33,56 @@ cat > "$root/demo-vm.xml" <<XML
   <title>Hearth demo guest</title>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$guest/vmlinuz</kernel>
+    <initrd>$guest/initrd.gz</initrd>
+    <cmdline>console=ttyS0 quiet</cmdline>
+  </os>
   <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
       <source file='$root/demo-vm.qcow2'/>
       <target dev='vda' bus='virtio'/>
     </disk>
-    <serial type='pty'/>
-    <console type='pty'/>
+    <serial type='file'>
+      <source path='$root/demo-vm.serial.log'/>
+    </serial>
+    <memballoon model='virtio'/>
   </devices>
 </domain>
 XML
-virsh -c "$uri" domstate demo-vm >/dev/null 2>&1 && run undefine demo-vm
+if virsh -c "$uri" domstate demo-vm >/dev/null 2>&1; then
+    virsh -c "$uri" destroy demo-vm >/dev/null 2>&1 || true
+    run undefine demo-vm
+fi
+rm -f "$root/demo-vm.qcow2" "$root/demo-vm.serial.log"
+qemu-img create -q -f qcow2 "$root/demo-vm.qcow2" 64M
 run define "$root/demo-vm.xml"
 run autostart demo-vm
 run list --all
+run start demo-vm
+run list --all
+echo "waiting for the guest to boot (TCG: a few seconds)..."
+for _ in $(seq 300); do
+    grep -q HEARTH-GUEST-READY "$root/demo-vm.serial.log" 2>/dev/null && break
+    sleep 0.1
+done
+grep -m1 HEARTH-GUEST-READY "$root/demo-vm.serial.log" && echo "the guest is up"
 run dominfo demo-vm
 run dumpxml demo-vm
+run suspend demo-vm
+run domstate --reason demo-vm
+run resume demo-vm
+run shutdown demo-vm
+for _ in $(seq 100); do
+    [ "$(virsh -c "$uri" domstate demo-vm 2>/dev/null)" = "shut off" ] && break
+    sleep 0.1
+done
+run domstate --reason demo-vm
+run start demo-vm
 
 echo
-echo "hearthd is serving; try: virsh -c '$uri' list --all"
+echo "hearthd is serving, with demo-vm running; try: virsh -c '$uri' list --all"
 echo "(Ctrl-C stops the daemon; definitions stay in $root/etc/hearth/qemu)"
 wait $daemon

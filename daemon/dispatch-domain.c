@@ -1,6 +1,7 @@
 /* Domain definition procedures: define, look up, list, describe, undefine, rename, metadata.
  * Everything here answers from memory; nothing waits on a guest. */
 #include "domain-events.h"
+#include "domain-runner.h"
 #include "domain-store.h"
 #include "hearth-daemon.h"
 #include "hearth-error.h"
@@ -73,8 +74,7 @@ static HearthDomain *lookup(HearthCall *call, const RemoteNonnullDomain *ref, GE
     if (!dom) {
         hearth_uuid_format(ref->uuid, uuid);
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_DOMAIN,
-                    _("Domain not found: no domain with matching uuid '%s' (%s)"), uuid,
-                    ref->name ? ref->name : "");
+                    _("no domain with matching uuid '%s' (%s)"), uuid, ref->name ? ref->name : "");
     }
     return dom;
 }
@@ -208,7 +208,7 @@ DispatchResult dispatch_domain_lookup_by_name(HearthCall *call,
 
     if (!dom) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_DOMAIN,
-                    _("Domain not found: no domain with matching name '%s'"), args->name);
+                    _("no domain with matching name '%s'"), args->name);
         return DISPATCH_FAILED;
     }
     domain_to_wire(dom, &ret->dom);
@@ -225,7 +225,7 @@ DispatchResult dispatch_domain_lookup_by_uuid(HearthCall *call,
     if (!dom) {
         hearth_uuid_format(args->uuid, uuid);
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_DOMAIN,
-                    _("Domain not found: no domain with matching uuid '%s'"), uuid);
+                    _("no domain with matching uuid '%s'"), uuid);
         return DISPATCH_FAILED;
     }
     domain_to_wire(dom, &ret->dom);
@@ -239,8 +239,8 @@ DispatchResult dispatch_domain_lookup_by_id(HearthCall *call,
     HearthDomain *dom = domain_store_lookup_by_id(store_of(call), args->id);
 
     if (!dom) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_DOMAIN,
-                    _("Domain not found: no domain with matching id %d"), args->id);
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_DOMAIN, _("no domain with matching id %d"),
+                    args->id);
         return DISPATCH_FAILED;
     }
     domain_to_wire(dom, &ret->dom);
@@ -347,6 +347,20 @@ DispatchResult dispatch_domain_undefine_flags(HearthCall *call,
     return undefine_common(call, &args->dom, args->flags, error);
 }
 
+/* The live XML carries the runtime id on the root element, as libvirt's does. */
+static char *xml_add_domain_id(char *xml, gint32 id)
+{
+    char *type = strstr(xml, "<domain type='");
+    char *end = type ? strchr(type + 14, '\'') : NULL;
+    char *out;
+
+    if (!end || id < 0)
+        return xml;
+    out = g_strdup_printf("%.*s id='%d'%s", (int)(end + 1 - xml), xml, id, end + 1);
+    g_free(xml);
+    return out;
+}
+
 DispatchResult dispatch_domain_get_xml_desc(HearthCall *call,
                                             const RemoteDomainGetXmlDescArgs *args,
                                             RemoteDomainGetXmlDescRet *ret, GError **error)
@@ -371,6 +385,8 @@ DispatchResult dispatch_domain_get_xml_desc(HearthCall *call,
     if ((args->flags & (XML_INACTIVE | XML_MIGRATABLE)) || !hearth_domain_is_active(dom))
         fmt |= DOMAIN_DEF_FORMAT_INACTIVE;
     ret->xml = domain_def_format(def, fmt);
+    if (!(fmt & DOMAIN_DEF_FORMAT_INACTIVE))
+        ret->xml = xml_add_domain_id(ret->xml, dom->id);
     return DISPATCH_DONE;
 }
 
@@ -390,7 +406,7 @@ DispatchResult dispatch_domain_get_info(HearthCall *call, const RemoteDomainGetI
     ret->maxMem = def->memory_kib;
     ret->memory = def->current_memory_kib ? def->current_memory_kib : def->memory_kib;
     ret->nrVirtCpu = current_vcpus(def);
-    ret->cpuTime = 0;
+    ret->cpuTime = domain_runner_cpu_time(dom);
     return DISPATCH_DONE;
 }
 

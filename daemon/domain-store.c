@@ -72,14 +72,15 @@ gboolean hearth_domain_is_active(const HearthDomain *dom)
     return dom->id >= 0;
 }
 
+/* Indexes key on the persistent definition's strings; a live copy has the same name and uuid. */
 static const char *dom_name(const HearthDomain *dom)
 {
-    return hearth_domain_current_def(dom)->name;
+    return dom->def->name;
 }
 
 static const guint8 *dom_uuid(const HearthDomain *dom)
 {
-    return hearth_domain_current_def(dom)->uuid;
+    return dom->def->uuid;
 }
 
 static char *def_path(DomainStore *store, const char *name)
@@ -124,24 +125,68 @@ static void move_aside(const char *path, const char *why)
         g_warning("domain definition '%s' is unusable (%s); moved to '%s'", path, why, dest);
 }
 
-static void load_one(DomainStore *store, const char *file)
-{
-    g_autofree char *path = g_build_filename(store->domain_dir, file, NULL);
-    g_autofree char *data = NULL;
-    g_autoptr(GError) error = NULL;
-    gsize len;
+/* One definition file as read and parsed by a loader thread. */
+typedef struct {
+    char *file;
     HearthDomainDef *def;
-    HearthDomain *dom;
-    g_autofree char *expected = g_strndup(file, strlen(file) - 4);
-    g_autofree char *link = NULL;
+    GError *error;
+} LoadSlot;
 
-    if (!g_file_get_contents(path, &data, &len, &error)) {
-        g_warning("cannot read '%s': %s", path, error->message);
-        return;
+typedef struct {
+    const char *dir;
+    LoadSlot *slots;
+    guint n_slots;
+    guint first; /* this thread parses slots first, first + stride, ... */
+    guint stride;
+} LoadJob;
+
+static gpointer load_thread(gpointer data)
+{
+    LoadJob *job = data;
+
+    for (guint i = job->first; i < job->n_slots; i += job->stride) {
+        LoadSlot *slot = &job->slots[i];
+        g_autofree char *path = g_build_filename(job->dir, slot->file, NULL);
+        g_autofree char *xml = NULL;
+        gsize len;
+
+        if (g_file_get_contents(path, &xml, &len, &slot->error))
+            slot->def = domain_def_parse(xml, len, 0, &slot->error);
     }
-    def = domain_def_parse(data, len, 0, &error);
+    return NULL;
+}
+
+/* Parsing dominates start-up with many definitions: spread it over the CPUs. */
+static void parse_all(const char *dir, LoadSlot *slots, guint n)
+{
+    guint n_threads = CLAMP(g_get_num_processors(), 1, 8);
+    LoadJob jobs[8];
+    GThread *threads[8];
+
+    if (n < 64)
+        n_threads = 1;
+    for (guint t = 0; t < n_threads; t++) {
+        jobs[t] =
+            (LoadJob){.dir = dir, .slots = slots, .n_slots = n, .first = t, .stride = n_threads};
+        threads[t] = t == 0 ? NULL : g_thread_new("hearth-load", load_thread, &jobs[t]);
+    }
+    load_thread(&jobs[0]);
+    for (guint t = 1; t < n_threads; t++)
+        g_thread_join(threads[t]);
+}
+
+static void load_slot(DomainStore *store, LoadSlot *slot)
+{
+    g_autofree char *path = g_build_filename(store->domain_dir, slot->file, NULL);
+    g_autofree char *expected = g_strndup(slot->file, strlen(slot->file) - 4);
+    g_autofree char *link = NULL;
+    HearthDomainDef *def = g_steal_pointer(&slot->def);
+    HearthDomain *dom;
+
     if (!def) {
-        move_aside(path, error->message);
+        if (g_error_matches(slot->error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return;
+        move_aside(path, slot->error->message);
         return;
     }
     if (!g_str_equal(def->name, expected)) {
@@ -160,16 +205,37 @@ static void load_one(DomainStore *store, const char *file)
     dom->persistent = TRUE;
     dom->id = -1;
     dom->state = DOMAIN_STATE_SHUTOFF;
-    dom->reason = 0;
     link = autostart_path(store, def->name);
     dom->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
     index_add(store, dom);
 }
 
+/* Temporary files of writes a crash interrupted: their rename never happened, so the
+ * definition they were meant to replace is intact beside them. */
+static void remove_stale_temp_files(const char *dir_path)
+{
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        if (strstr(name, ".xml.tmp-") || g_str_has_suffix(name, ".xml.tmp")) {
+            g_autofree char *path = g_build_filename(dir_path, name, NULL);
+            g_info("removing leftover temporary file '%s'", path);
+            g_unlink(path);
+        }
+    }
+}
+
+static gint compare_slot_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(((const LoadSlot *)a)->file, ((const LoadSlot *)b)->file);
+}
+
 void domain_store_load(DomainStore *store)
 {
     g_autoptr(GError) error = NULL;
-    GDir *dir = g_dir_open(store->domain_dir, 0, &error);
+    g_autoptr(GDir) dir = g_dir_open(store->domain_dir, 0, &error);
+    g_autoptr(GArray) slots = g_array_new(FALSE, TRUE, sizeof(LoadSlot));
     const char *name;
     gint64 start = g_get_monotonic_time();
 
@@ -177,12 +243,25 @@ void domain_store_load(DomainStore *store)
         g_warning("cannot read domain directory: %s", error->message);
         return;
     }
+    remove_stale_temp_files(store->domain_dir);
+    remove_stale_temp_files(store->autostart_dir);
     while ((name = g_dir_read_name(dir))) {
+        LoadSlot slot = {0};
+
         if (name[0] == '.' || !g_str_has_suffix(name, ".xml") || strlen(name) <= 4)
             continue;
-        load_one(store, name);
+        slot.file = g_strdup(name);
+        g_array_append_val(slots, slot);
     }
-    g_dir_close(dir);
+    parse_all(store->domain_dir, (LoadSlot *)slots->data, slots->len);
+    /* Index in a stable order so that a uuid clash always keeps the same file. */
+    g_array_sort(slots, compare_slot_names);
+    for (guint i = 0; i < slots->len; i++) {
+        LoadSlot *slot = &g_array_index(slots, LoadSlot, i);
+        load_slot(store, slot);
+        g_clear_error(&slot->error);
+        g_free(slot->file);
+    }
     g_info("loaded %u domain definitions in %.1f ms", g_hash_table_size(store->by_name),
            (g_get_monotonic_time() - start) / 1000.0);
 }
@@ -270,17 +349,12 @@ HearthDomain *domain_store_define(DomainStore *store, HearthDomainDef *def, gboo
 
     *is_new = by_uuid == NULL || !by_uuid->persistent;
     if (by_uuid) {
-        if (by_uuid->live) {
-            /* Running: the new definition takes effect at the next start. */
-            domain_def_free(by_uuid->def);
-            by_uuid->def = g_steal_pointer(&owned);
-            by_uuid->updated = TRUE;
-        } else {
-            index_remove(store, by_uuid);
-            domain_def_free(by_uuid->def);
-            by_uuid->def = g_steal_pointer(&owned);
-            index_add(store, by_uuid);
-        }
+        /* While running, the new definition takes effect at the next start. */
+        by_uuid->updated = by_uuid->live != NULL;
+        index_remove(store, by_uuid);
+        domain_def_free(by_uuid->def);
+        by_uuid->def = g_steal_pointer(&owned);
+        index_add(store, by_uuid);
         by_uuid->persistent = TRUE;
         return by_uuid;
     }
@@ -376,6 +450,47 @@ gboolean domain_store_set_autostart(DomainStore *store, HearthDomain *dom, gbool
     }
     dom->autostart = TRUE;
     return TRUE;
+}
+
+HearthDomain *domain_store_add_transient(DomainStore *store, HearthDomainDef *def, GError **error)
+{
+    g_autoptr(HearthDomainDef) owned = def;
+    HearthDomain *clash = domain_store_lookup_by_uuid(store, def->uuid);
+    char uuidstr[HEARTH_UUID_STRING_LEN];
+    HearthDomain *dom;
+
+    if (!domain_name_check(def->name, error))
+        return NULL;
+    if (!clash)
+        clash = domain_store_lookup_by_name(store, def->name);
+    if (clash) {
+        hearth_uuid_format(dom_uuid(clash), uuidstr);
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_FAILED,
+                    _("domain '%s' already exists with uuid %s"), dom_name(clash), uuidstr);
+        return NULL;
+    }
+    dom = g_new0(HearthDomain, 1);
+    dom->def = g_steal_pointer(&owned);
+    dom->persistent = FALSE;
+    dom->id = -1;
+    dom->state = DOMAIN_STATE_SHUTOFF;
+    index_add(store, dom);
+    return dom;
+}
+
+void domain_store_remove(DomainStore *store, HearthDomain *dom)
+{
+    index_remove(store, dom);
+    hearth_domain_free(dom);
+}
+
+void domain_store_set_id(DomainStore *store, HearthDomain *dom, gint32 id)
+{
+    if (dom->id >= 0)
+        g_hash_table_remove(store->by_id, GINT_TO_POINTER(dom->id));
+    dom->id = id;
+    if (id >= 0)
+        g_hash_table_insert(store->by_id, GINT_TO_POINTER(id), dom);
 }
 
 gboolean domain_store_rename(DomainStore *store, HearthDomain *dom, const char *new_name,

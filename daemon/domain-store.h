@@ -21,6 +21,8 @@ enum {
     DOMAIN_STATE_PMSUSPENDED = 7,
 };
 
+typedef struct DomainRuntime DomainRuntime;
+
 typedef struct {
     HearthDomainDef *def;  /* the persistent (inactive) definition */
     HearthDomainDef *live; /* the running definition; NULL while shut off */
@@ -30,6 +32,7 @@ typedef struct {
     gint32 id;        /* -1 while inactive */
     int state;
     int reason;
+    DomainRuntime *runtime; /* the worker while starting or running (domain-runner.c) */
 } HearthDomain;
 
 typedef struct DomainStore DomainStore;
@@ -64,6 +67,13 @@ gboolean domain_store_replace_def(DomainStore *store, HearthDomain *dom, HearthD
 gboolean domain_store_undefine(DomainStore *store, HearthDomain *dom, GError **error);
 gboolean domain_store_set_autostart(DomainStore *store, HearthDomain *dom, gboolean autostart,
                                     GError **error);
+/* A domain that exists only while running (CREATE_XML). Takes def; checks name/uuid clashes. */
+HearthDomain *domain_store_add_transient(DomainStore *store, HearthDomainDef *def, GError **error);
+/* Forget a transient domain that stopped (frees it). */
+void domain_store_remove(DomainStore *store, HearthDomain *dom);
+/* Mark running with an id (>= 1) or shut off (-1), keeping the id index true. */
+void domain_store_set_id(DomainStore *store, HearthDomain *dom, gint32 id);
+
 gboolean domain_store_rename(DomainStore *store, HearthDomain *dom, const char *new_name,
                              GError **error);
 

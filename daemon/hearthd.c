@@ -3,6 +3,7 @@
 #include "daemon-config.h"
 #include "daemon-log.h"
 #include "daemon-paths.h"
+#include "domain-runner.h"
 #include "domain-store.h"
 #include "hearth-config.h"
 #include "hearth-daemon.h"
@@ -231,12 +232,18 @@ int main(int argc, char **argv)
     host_caps_set_cache_dir(paths->cache_dir);
     daemon.domains = domain_store_new(paths->domain_dir, paths->autostart_dir);
     domain_store_load(daemon.domains);
+    domain_runner_init(&daemon);
+    domain_runner_adopt_all(&daemon);
     daemon.server = rpc_server_new(&daemon, config->max_clients, config->max_client_requests);
     if (!listen_all(&daemon, &error)) {
         g_critical("%s", error->message);
         sd_notifyf(0, "STATUS=Failed: %s", error->message);
         rpc_server_free(daemon.server);
+        domain_store_free(daemon.domains);
+        g_main_loop_unref(daemon.loop);
         report_ready(notify_fd, 1);
+        g_free(opt_root);
+        g_free(opt_config);
         return 1;
     }
 
@@ -247,6 +254,7 @@ int main(int argc, char **argv)
     sd_notifyf(0, "READY=1\nSTATUS=Serving %u domains\nMAINPID=%d",
                domain_store_count(daemon.domains), (int)getpid());
     report_ready(notify_fd, 0);
+    domain_runner_autostart(&daemon);
 
     g_main_loop_run(daemon.loop);
 

@@ -41,6 +41,14 @@ typedef struct {
     gpointer tag;
 } ClientSource;
 
+struct RpcStream {
+    RpcClient *client;
+    gint32 proc;
+    guint32 serial;
+    const RpcStreamFuncs *funcs;
+    gpointer user_data;
+};
+
 struct RpcClient {
     gint refs;
     RpcServer *server;
@@ -55,8 +63,10 @@ struct RpcClient {
     GByteArray *inbuf;  /* bytes read and not yet handled (possibly several packets) */
     GByteArray *outbuf; /* bytes queued for the peer */
     gsize out_off;
-    guint in_flight; /* async calls not yet answered */
+    guint in_flight;     /* async calls not yet answered */
+    gboolean processing; /* inside client_process_input: a finishing call must not re-enter */
     GArray *event_regs[EVENT_OBJECT_COUNT];
+    GList *streams; /* RpcStream * */
     gint32 next_callback_id;
     pid_t peer_pid;
     uid_t peer_uid;
@@ -178,14 +188,26 @@ static void client_queue_packet(RpcClient *client, const RpcHeader *hdr, const X
     client_update_events(client);
 }
 
+/* The error as libvirt would word it: its standard prefix for the code, once. */
+static GError *error_for_wire(const GError *error)
+{
+    const char *prefix =
+        error->domain == HEARTH_ERROR ? hearth_error_code_prefix(error->code) : NULL;
+
+    if (!prefix || g_str_has_prefix(error->message, prefix))
+        return g_error_copy(error);
+    return g_error_new(error->domain, error->code, "%s: %s", prefix, error->message);
+}
+
 static void client_send_reply(RpcClient *client, const RpcHeader *call_hdr, const XdrType *type,
                               gconstpointer ret, const GError *error)
 {
     RpcHeader hdr = *call_hdr;
+    g_autoptr(GError) wire_error = error ? error_for_wire(error) : NULL;
 
     hdr.type = RPC_TYPE_REPLY;
     hdr.status = error ? RPC_STATUS_ERROR : RPC_STATUS_OK;
-    client_queue_packet(client, &hdr, type, ret, error);
+    client_queue_packet(client, &hdr, type, ret, wire_error);
 }
 
 void rpc_client_send_message(RpcClient *client, guint32 program, gint32 proc, const XdrType *type,
@@ -301,10 +323,7 @@ static void handle_remote_call(RpcClient *client, const RpcHeader *hdr, const gu
     }
     if (!info) {
         if (hdr->proc >= 1 && hdr->proc <= REMOTE_PROC_LAST)
-            reply_error(client, hdr, HEARTH_ERR_NO_SUPPORT,
-                        _("this function is not supported by the connection driver: "
-                          "procedure %d"),
-                        hdr->proc);
+            reply_error(client, hdr, HEARTH_ERR_NO_SUPPORT, _("procedure %d"), hdr->proc);
         else
             reply_error(client, hdr, HEARTH_ERR_RPC, _("unknown procedure: %d"), hdr->proc);
         return;
@@ -314,14 +333,13 @@ static void handle_remote_call(RpcClient *client, const RpcHeader *hdr, const gu
         return;
     }
     if (client->readonly && !(info->flags & REMOTE_PROC_FLAG_READONLY)) {
-        reply_error(client, hdr, HEARTH_ERR_OPERATION_DENIED,
-                    _("operation forbidden: read only access prevents %s"), info->name);
+        reply_error(client, hdr, HEARTH_ERR_OPERATION_DENIED, _("read only access prevents %s"),
+                    info->name);
         return;
     }
     func = remote_dispatch_lookup(hdr->proc);
     if (!func) {
-        reply_error(client, hdr, HEARTH_ERR_NO_SUPPORT,
-                    _("this function is not supported by the connection driver: %s"), info->name);
+        reply_error(client, hdr, HEARTH_ERR_NO_SUPPORT, "%s", info->name);
         return;
     }
 
@@ -354,6 +372,106 @@ static void handle_remote_call(RpcClient *client, const RpcHeader *hdr, const gu
         break;
     case DISPATCH_ASYNC:
         break; /* the handler owns call now */
+    }
+}
+
+/* ---- streams ---- */
+
+RpcStream *rpc_stream_open(HearthCall *call, const RpcStreamFuncs *funcs, gpointer user_data)
+{
+    RpcStream *st = g_new0(RpcStream, 1);
+
+    st->client = call->client;
+    st->proc = call->header.proc;
+    st->serial = call->header.serial;
+    st->funcs = funcs;
+    st->user_data = user_data;
+    call->client->streams = g_list_prepend(call->client->streams, st);
+    return st;
+}
+
+static void stream_packet(RpcStream *st, guint32 type, guint32 status, const guint8 *buf, gsize len)
+{
+    RpcHeader hdr = {.prog = RPC_PROGRAM_REMOTE,
+                     .vers = 1,
+                     .proc = st->proc,
+                     .type = type,
+                     .serial = st->serial,
+                     .status = status};
+    gsize start;
+
+    if (st->client->closed)
+        return;
+    start = st->client->outbuf->len;
+    rpc_packet_begin(st->client->outbuf, &hdr);
+    if (len)
+        g_byte_array_append(st->client->outbuf, buf, (guint)len);
+    rpc_packet_finish(st->client->outbuf, start);
+    client_flush(st->client);
+    client_update_events(st->client);
+}
+
+void rpc_stream_send(RpcStream *st, const guint8 *buf, gsize len)
+{
+    /* Keep each packet well under the message limit. */
+    while (len > 0) {
+        gsize n = MIN(len, 256 * 1024);
+        stream_packet(st, RPC_TYPE_STREAM, RPC_STATUS_CONTINUE, buf, n);
+        buf += n;
+        len -= n;
+    }
+}
+
+static void stream_forget(RpcStream *st)
+{
+    st->client->streams = g_list_remove(st->client->streams, st);
+    g_free(st);
+}
+
+void rpc_stream_close(RpcStream *st)
+{
+    stream_packet(st, RPC_TYPE_STREAM, RPC_STATUS_OK, NULL, 0);
+    stream_forget(st);
+}
+
+gsize rpc_stream_backlog(RpcStream *st)
+{
+    return st->client->outbuf->len - st->client->out_off;
+}
+
+static void streams_close_all(RpcClient *client)
+{
+    while (client->streams) {
+        RpcStream *st = client->streams->data;
+        st->funcs->closed(st, FALSE, st->user_data);
+        stream_forget(st);
+    }
+}
+
+static void handle_stream_packet(RpcClient *client, const RpcHeader *hdr, const guint8 *body,
+                                 gsize len)
+{
+    RpcStream *st = NULL;
+
+    for (GList *l = client->streams; l; l = l->next) {
+        RpcStream *s = l->data;
+        if (s->proc == hdr->proc && s->serial == hdr->serial)
+            st = s;
+    }
+    if (!st)
+        return; /* data for a stream we already closed */
+    if (hdr->status == RPC_STATUS_CONTINUE) {
+        st->funcs->data(st, body, len, st->user_data);
+        return;
+    }
+    /* Finish or abort: the client waits for an empty reply. */
+    {
+        RpcHeader reply = *hdr;
+        reply.type = RPC_TYPE_REPLY;
+        reply.status = RPC_STATUS_OK;
+        st->funcs->closed(st, hdr->status == RPC_STATUS_OK, st->user_data);
+        stream_forget(st);
+        client_queue_packet(client, &reply, NULL, NULL, NULL);
     }
 }
 
@@ -390,8 +508,12 @@ static gboolean handle_packet(RpcClient *client, const guint8 *data, gsize len)
             /* We accept no descriptors: the announced ones never arrive with SCM_RIGHTS. */
             return FALSE;
         }
-        /* Streams belong to procedures we do not serve yet; replies from a client are bogus. */
-        return hdr.type == RPC_TYPE_STREAM || hdr.type == RPC_TYPE_STREAM_HOLE;
+        if (hdr.type == RPC_TYPE_STREAM && hdr.prog == RPC_PROGRAM_REMOTE) {
+            handle_stream_packet(client, &hdr, data + RPC_HEADER_LEN, len - RPC_HEADER_LEN);
+            return TRUE;
+        }
+        /* Holes (sparse streams) we never negotiate; replies from a client are bogus. */
+        return hdr.type == RPC_TYPE_STREAM_HOLE;
     }
     if (hdr.prog != RPC_PROGRAM_REMOTE) {
         reply_error(client, &hdr, HEARTH_ERR_RPC, _("cannot find program %u version %u"), hdr.prog,
@@ -407,6 +529,11 @@ static void client_process_input(RpcClient *client)
 {
     gsize off = 0;
 
+    /* A handler may finish its call at once (even an "async" one): the loop below is
+     * already walking the buffer, so it carries on from where it is. */
+    if (client->processing)
+        return;
+    client->processing = TRUE;
     client_ref(client);
     while (!client->closed && client->inbuf->len - off >= 4) {
         const guint8 *p = client->inbuf->data + off;
@@ -436,6 +563,7 @@ static void client_process_input(RpcClient *client)
         g_byte_array_unref(client->inbuf);
         client->inbuf = g_byte_array_sized_new(4096);
     }
+    client->processing = FALSE;
     client_update_events(client);
     client_unref(client);
 }
@@ -519,6 +647,7 @@ static void client_close(RpcClient *client, const char *why)
         return;
     client->closed = TRUE;
     g_debug("client %" G_GUINT64_FORMAT " closed: %s", client->id, why);
+    streams_close_all(client);
     g_source_destroy(client->source);
     g_source_unref(client->source);
     client->source = NULL;

@@ -64,6 +64,24 @@ gint32 rpc_client_next_callback_id(RpcClient *client);
 void rpc_client_send_message(RpcClient *client, guint32 program, gint32 proc, const XdrType *type,
                              gconstpointer msg);
 
+/* A data stream opened by a call (e.g. DOMAIN_OPEN_CONSOLE): STREAM packets that carry the
+ * call's procedure and serial. */
+typedef struct RpcStream RpcStream;
+typedef struct {
+    void (*data)(RpcStream *stream, const guint8 *buf, gsize len, gpointer user_data);
+    /* The client finished (finish = TRUE) or aborted the stream, or went away; the stream is
+     * freed right after this returns. */
+    void (*closed)(RpcStream *stream, gboolean finish, gpointer user_data);
+} RpcStreamFuncs;
+
+/* Open a stream for the call being dispatched, before its reply is sent. */
+RpcStream *rpc_stream_open(HearthCall *call, const RpcStreamFuncs *funcs, gpointer user_data);
+void rpc_stream_send(RpcStream *stream, const guint8 *buf, gsize len);
+/* Our side ended (EOF): tell the client and forget the stream. No callback follows. */
+void rpc_stream_close(RpcStream *stream);
+/* Bytes queued for this stream's client: producers pause above a limit. */
+gsize rpc_stream_backlog(RpcStream *stream);
+
 /* Finish a call a handler returned DISPATCH_ASYNC for: reply with call->ret, or the error. */
 void hearth_call_complete(HearthCall *call);
 void hearth_call_fail(HearthCall *call, const GError *error);

@@ -72,6 +72,11 @@ typedef enum {
 /* The libvirt error domain a code is reported under. */
 HearthErrorFrom hearth_error_code_origin(int code);
 
+/* The words libvirt puts before a message of this code ("Domain not found", "invalid
+ * argument", ...), without the ": ", or NULL when it adds none. Clients show the message as
+ * sent, so the daemon adds these once, when an error goes on the wire. */
+const char *hearth_error_code_prefix(int code);
+
 /* Set *error from errno with a message prefix, as HEARTH_ERR_SYSTEM_ERROR. */
 void hearth_error_set_errno(GError **error, int errnum, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
