@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -238,6 +239,26 @@ static void apply_state(DomainRuntime *rt, int state, int reason, gboolean emit)
 
 static void runtime_handle_worker_gone(DomainRuntime *rt);
 
+static void on_orphan_exit(GPid pid, gint status, gpointer data)
+{
+    g_spawn_close_pid(pid);
+}
+
+/* hearthd is a child subreaper: a QEMU whose worker was killed becomes our child. Reap it
+ * when it ends, so no zombie waits for a slow PID 1. */
+static void reap_if_our_child(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *data = NULL;
+    const char *p;
+    int ppid = 0;
+
+    if (pid <= 0 || !g_file_get_contents(path, &data, NULL, NULL) || !(p = strrchr(data, ')')))
+        return;
+    if (sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == (int)getpid())
+        g_child_watch_add(pid, on_orphan_exit, NULL);
+}
+
 static void on_status_for_start(WorkerClient *wc, json_t *result, const GError *error,
                                 gpointer data)
 {
@@ -281,7 +302,8 @@ static void on_worker_event(WorkerClient *wc, json_t *event, gpointer data)
         int state = state_from_name(json_string_value(json_object_get(event, "state")));
         int reason = (int)json_integer_value(json_object_get(event, "reason"));
 
-        if (state == DOMAIN_STATE_SHUTOFF || state == DOMAIN_STATE_CRASHED) {
+        /* Only shutoff is final: "crashed" means QEMU is kept (on_crash=preserve). */
+        if (state == DOMAIN_STATE_SHUTOFF) {
             runtime_finish(rt, state, reason, TRUE);
             return;
         }
@@ -482,6 +504,8 @@ static gboolean prepare_runtime_dir(DomainRuntime *rt, HearthDomainDef *live, GS
                            paused ? 1 : 0, qemu_log, daemon->config->qemu_user,
                            daemon->config->qemu_group);
     g_string_append_printf(conf, "persistent=%d\nid=%d\n", rt->dom->persistent ? 1 : 0, rt->id);
+    /* The worker gives up (and cleans up its QEMU) before we stop waiting for it. */
+    g_string_append_printf(conf, "start_timeout_ms=%d\n", START_TIMEOUT_MS - 5000);
     if (!atomic_file_write(conf_path, conf->str, conf->len, 0600, error))
         return FALSE;
     xml = domain_def_format(live, DOMAIN_DEF_FORMAT_SECURE);
@@ -665,7 +689,7 @@ static void runtime_handle_worker_gone(DomainRuntime *rt)
         return;
     worker_client_free(rt->wc);
     rt->wc = NULL;
-    if (state == DOMAIN_STATE_SHUTOFF || state == DOMAIN_STATE_CRASHED) {
+    if (state == DOMAIN_STATE_SHUTOFF) {
         runtime_finish(rt, state, reason ? atoi(reason) : REASON_SHUTOFF_UNKNOWN, TRUE);
         return;
     }
@@ -680,6 +704,7 @@ static void runtime_handle_worker_gone(DomainRuntime *rt)
         }
         g_warning("domain '%s': worker lost while QEMU runs; starting a new worker to adopt it",
                   rt->dom->def->name);
+        reap_if_our_child((pid_t)atoi(g_hash_table_lookup(kv, "qemu_pid")));
         if (rt->child_watch) {
             g_source_remove(rt->child_watch);
             rt->child_watch = 0;
@@ -749,7 +774,7 @@ static void adopt_one(HearthDaemon *daemon, const char *dir)
     dom->runtime = rt;
     state = state_from_name(g_hash_table_lookup(status, "state"));
     id = g_hash_table_lookup(conf, "id");
-    if (state == DOMAIN_STATE_SHUTOFF || state == DOMAIN_STATE_CRASHED ||
+    if (state == DOMAIN_STATE_SHUTOFF ||
         (!runtime_process_alive(status, "qemu_pid", "qemu_start") &&
          !runtime_process_alive(status, "worker_pid", "worker_start"))) {
         const char *reason = g_hash_table_lookup(status, "reason");

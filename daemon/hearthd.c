@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -177,6 +178,8 @@ int main(int argc, char **argv)
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
     signal(SIGPIPE, SIG_IGN);
+    /* A QEMU whose worker is killed is re-parented to us rather than to a slow PID 1. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     ctx = g_option_context_new(_("- libvirt-compatible virtualization daemon"));
     g_option_context_add_main_entries(ctx, options, GETTEXT_PACKAGE);
