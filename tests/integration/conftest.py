@@ -99,6 +99,7 @@ def hearth_factory(request):
                             % (h.root, h.proc.returncode))
         h.stop()
         problems.extend(h.problems)
+        kill_leftover_guests(h.root)
     failed = problems or getattr(request.node, "_hearth_failed", False)
     for h in instances:
         if failed:
@@ -108,6 +109,27 @@ def hearth_factory(request):
             h.cleanup()
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def kill_leftover_guests(root):
+    """Guests outlive hearthd by design: a test's guests (workers and their QEMUs, named in
+    the runtime status files) are killed when the test ends, so none pile up."""
+    import glob
+    import signal
+    for status in glob.glob(os.path.join(str(root), "run/hearth/qemu/*/status")):
+        try:
+            kv = dict(l.split("=", 1) for l in open(status).read().splitlines() if "=" in l)
+        except OSError:
+            continue
+        for key, exe in (("worker_pid", "hearth-worker"), ("qemu_pid", "qemu-system")):
+            pid = int(kv.get(key, "0") or 0)
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    if exe.encode() not in f.read():
+                        continue
+                os.kill(pid, signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
 
 
 @pytest.fixture
