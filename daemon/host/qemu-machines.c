@@ -3,12 +3,10 @@
 #include "hearth-error.h"
 
 #include <errno.h>
-#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define PROBE_TIMEOUT_SECONDS 30
 #define MAX_HELP_SIZE (1024 * 1024)
 #define CACHE_MAGIC "# hearth qemu machine cache v1"
 
@@ -186,82 +184,36 @@ void qemu_machines_reset(void)
     g_mutex_unlock(&cache_lock);
 }
 
-typedef struct {
-    gboolean done;
-    char *out;
-    GError *error;
-} ProbeState;
-
-static void probe_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    ProbeState *st = data;
-
-    g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), res, &st->out, NULL, &st->error);
-    st->done = TRUE;
-}
-
-static gboolean probe_timeout(gpointer data)
-{
-    g_cancellable_cancel(data);
-    return G_SOURCE_REMOVE;
-}
-
-/* Runs `BINARY -machine help` with a time limit, on a private main context so that the
- * caller's loop (if any) is not involved. */
+/* Runs `BINARY -machine help`. GLib's plain spawn keeps hearthd off GIO (and the libraries it
+ * pulls in), which matters for the daemon's memory footprint; the probe prints a few KiB and
+ * exits at once, so a synchronous call once per binary is fine. */
 static char *probe_help(const char *binary, GError **error)
 {
-    g_autoptr(GMainContext) ctx = g_main_context_new();
-    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
-        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-    g_autoptr(GSubprocess) proc = NULL;
-    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    const char *argv[] = {binary, "-machine", "help", NULL};
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "LC_ALL", "C", TRUE);
     g_autoptr(GError) local = NULL;
-    ProbeState st = {0};
-    GSource *timeout;
+    char *out = NULL;
+    int status = 0;
 
-    g_subprocess_launcher_setenv(launcher, "LC_ALL", "C", TRUE);
-    g_main_context_push_thread_default(ctx);
-    proc = g_subprocess_launcher_spawn(launcher, &local, binary, "-machine", "help", NULL);
-    if (!proc) {
-        g_main_context_pop_thread_default(ctx);
+    if (!g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                      &status, &local)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INTERNAL, _("cannot run '%s': %s"), binary,
                     local->message);
         return NULL;
     }
-    g_subprocess_communicate_utf8_async(proc, NULL, cancellable, probe_done, &st);
-    timeout = g_timeout_source_new_seconds(PROBE_TIMEOUT_SECONDS);
-    g_source_set_callback(timeout, probe_timeout, cancellable, NULL);
-    g_source_attach(timeout, ctx);
-    while (!st.done)
-        g_main_context_iteration(ctx, TRUE);
-    g_source_destroy(timeout);
-    g_source_unref(timeout);
-    if (g_cancellable_is_cancelled(cancellable)) {
-        g_subprocess_force_exit(proc);
-        g_subprocess_wait(proc, NULL, NULL);
-    }
-    g_main_context_pop_thread_default(ctx);
-
-    if (st.error) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INTERNAL,
-                    _("cannot read the machine types of '%s': %s"), binary, st.error->message);
-        g_error_free(st.error);
-        g_free(st.out);
-        return NULL;
-    }
-    if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
+    if (!g_spawn_check_wait_status(status, NULL)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INTERNAL, _("'%s -machine help' failed"),
                     binary);
-        g_free(st.out);
+        g_free(out);
         return NULL;
     }
-    if (!st.out || strlen(st.out) > MAX_HELP_SIZE) {
+    if (!out || strlen(out) > MAX_HELP_SIZE) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INTERNAL,
                     _("unexpected output from '%s -machine help'"), binary);
-        g_free(st.out);
+        g_free(out);
         return NULL;
     }
-    return st.out;
+    return out;
 }
 
 static char *cache_file_path(const char *dir, const char *binary)
