@@ -4,6 +4,8 @@
 #include "domain-events.h"
 #include "hearth-config.h"
 #include "hearth-error.h"
+#include "net-tap.h"
+#include "network-driver.h"
 #include "host-caps.h"
 #include "qemu-command.h"
 #include "runtime-files.h"
@@ -392,7 +394,34 @@ static void on_worker_exit(GPid pid, gint wait_status, gpointer data)
 
 /* ---- spawning ---- */
 
+/* The tap fds a starting guest's QEMU inherits: our fd → the number QEMU sees. */
+typedef struct {
+    GArray *source; /* int */
+    GArray *target; /* int */
+} InheritedFds;
+
+static void inherited_fds_clear(InheritedFds *fds)
+{
+    for (guint i = 0; fds->source && i < fds->source->len; i++)
+        close(g_array_index(fds->source, int, i));
+    g_clear_pointer(&fds->source, g_array_unref);
+    g_clear_pointer(&fds->target, g_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(InheritedFds, inherited_fds_clear)
+
+/* Numbers well above anything the worker opens before it starts QEMU. */
+#define TAP_FD_BASE 100
+
+static gboolean spawn_worker_with_fds(DomainRuntime *rt, gboolean adopt, InheritedFds *fds,
+                                      GError **error);
+
 static gboolean spawn_worker(DomainRuntime *rt, gboolean adopt, GError **error)
+{
+    return spawn_worker_with_fds(rt, adopt, NULL, error);
+}
+
+static gboolean spawn_worker_with_fds(DomainRuntime *rt, gboolean adopt, InheritedFds *fds,
+                                      GError **error)
 {
     g_autofree char *log_path = NULL;
     g_autofree char *base = g_strconcat(rt->dom->def->name, ".log", NULL);
@@ -406,9 +435,11 @@ static gboolean spawn_worker(DomainRuntime *rt, gboolean adopt, GError **error)
         hearth_error_set_errno(error, errno, "cannot open '%s'", log_path);
         return FALSE;
     }
-    ok = g_spawn_async_with_pipes_and_fds(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                          -1, log_fd, log_fd, NULL, NULL, 0, &rt->worker_pid, NULL,
-                                          NULL, NULL, error);
+    ok = g_spawn_async_with_pipes_and_fds(
+        NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, -1, log_fd, log_fd,
+        fds && fds->source ? (const gint *)fds->source->data : NULL,
+        fds && fds->target ? (const gint *)fds->target->data : NULL,
+        fds && fds->source ? fds->source->len : 0, &rt->worker_pid, NULL, NULL, NULL, error);
     close(log_fd);
     if (!ok)
         return FALSE;
@@ -524,9 +555,60 @@ static gboolean copy_nvram_template(const char *template, const char *dest, GErr
     return atomic_file_write(dest, data, len, 0600, error);
 }
 
+/* A tap on the right bridge for every network/bridge interface; the live definition gets
+ * the tap's name, as libvirt's live XML shows <target dev='vnetN'/>. */
+static gboolean create_taps(HearthDaemon *daemon, HearthDomainDef *live, GHashTable *net_fds,
+                            InheritedFds *fds, GError **error)
+{
+    int ordinal = -1;
+
+    for (guint i = 0; live->devices && i < live->devices->len; i++) {
+        HearthDomainDevice *dev = live->devices->pdata[i];
+        HearthDomainInterface *net;
+        g_autofree char *bridge = NULL;
+        g_autofree char *ifname = NULL;
+        int mtu = 0, fd, target;
+
+        if (dev->kind != HEARTH_DEVICE_INTERFACE)
+            continue;
+        ordinal++;
+        net = dev->u.net;
+        if (net->type == HEARTH_NET_TYPE_NETWORK) {
+            if (!network_driver_port_bridge(daemon->networks, net->source_network, &bridge, &mtu,
+                                            error))
+                return FALSE;
+        } else if (net->type == HEARTH_NET_TYPE_BRIDGE) {
+            if (!net->source_bridge) {
+                g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR,
+                            _("interface %s of type 'bridge' has no source bridge"),
+                            net->mac ? net->mac : "");
+                return FALSE;
+            }
+            bridge = g_strdup(net->source_bridge);
+        } else {
+            continue; /* user networking needs no tap; others are refused by the generator */
+        }
+        fd = net_tap_create(bridge, net->mac, mtu, &ifname, error);
+        if (fd < 0)
+            return FALSE;
+        target = TAP_FD_BASE + (int)fds->source->len;
+        g_array_append_val(fds->source, fd);
+        g_array_append_val(fds->target, target);
+        g_hash_table_insert(net_fds, GINT_TO_POINTER(ordinal), GINT_TO_POINTER(target));
+        g_free(net->target_dev);
+        net->target_dev = g_steal_pointer(&ifname);
+        g_free(net->source_bridge);
+        net->source_bridge = g_strdup(bridge);
+    }
+    return TRUE;
+}
+
 void domain_runner_start(HearthDaemon *daemon, HearthDomain *dom, gboolean paused,
                          RunnerDoneFunc done, gpointer user_data)
 {
+    g_autoptr(GHashTable) net_fds = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_auto(InheritedFds) fds = {g_array_new(FALSE, FALSE, sizeof(int)),
+                                g_array_new(FALSE, FALSE, sizeof(int))};
     g_autoptr(GError) error = NULL;
     g_autoptr(HearthDomainDef) live = NULL;
     g_auto(GStrv) argv = NULL;
@@ -574,9 +656,14 @@ void domain_runner_start(HearthDaemon *daemon, HearthDomain *dom, gboolean pause
         }
         opts.nvram_path = nvram;
     }
+    opts.net_fds = net_fds;
+    if (!create_taps(daemon, live, net_fds, &fds, &error)) {
+        runtime_free(rt);
+        goto fail;
+    }
     argv = qemu_command_build(live, &opts, &error);
     if (!argv || !prepare_runtime_dir(rt, live, argv, paused, &error) ||
-        !spawn_worker(rt, FALSE, &error)) {
+        !spawn_worker_with_fds(rt, FALSE, &fds, &error)) {
         remove_runtime_dir(rt->dir);
         runtime_free(rt);
         goto fail;

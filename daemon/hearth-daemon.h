@@ -10,12 +10,14 @@ G_BEGIN_DECLS
 
 typedef struct RpcServer RpcServer;
 typedef struct DomainStore DomainStore;
+typedef struct NetworkDriver NetworkDriver;
 
 typedef struct HearthDaemon {
     DaemonPaths *paths;
     DaemonConfig *config;
     RpcServer *server;
     DomainStore *domains;
+    NetworkDriver *networks;
     GMainLoop *loop;
     char *hostname;
 } HearthDaemon;

@@ -8,6 +8,7 @@
 #include "hearth-config.h"
 #include "hearth-daemon.h"
 #include "hearth-error.h"
+#include "network-driver.h"
 #include "host-caps.h"
 #include "rpc-server.h"
 
@@ -235,6 +236,11 @@ int main(int argc, char **argv)
     host_caps_set_cache_dir(paths->cache_dir);
     daemon.domains = domain_store_new(paths->domain_dir, paths->autostart_dir);
     domain_store_load(daemon.domains);
+    /* Networks before guests: autostart domains may need them. */
+    daemon.networks = network_driver_new(paths->domain_dir, paths->run_dir, paths->state_dir,
+                                         paths->root[0] != '\0');
+    network_driver_load(daemon.networks);
+    network_driver_autostart(daemon.networks);
     domain_runner_init(&daemon);
     domain_runner_adopt_all(&daemon);
     daemon.server = rpc_server_new(&daemon, config->max_clients, config->max_client_requests);
@@ -242,6 +248,7 @@ int main(int argc, char **argv)
         g_critical("%s", error->message);
         sd_notifyf(0, "STATUS=Failed: %s", error->message);
         rpc_server_free(daemon.server);
+        network_driver_free(daemon.networks);
         domain_store_free(daemon.domains);
         g_main_loop_unref(daemon.loop);
         report_ready(notify_fd, 1);
@@ -263,6 +270,7 @@ int main(int argc, char **argv)
 
     sd_notify(0, "STOPPING=1");
     rpc_server_free(daemon.server);
+    network_driver_free(daemon.networks);
     domain_store_free(daemon.domains);
     g_main_loop_unref(daemon.loop);
     close(lock_fd);

@@ -19,11 +19,6 @@ static const char *const action_names[] = {
     [WK_ACT_COREDUMP_RESTART] = "coredump-restart",
 };
 
-const char *wk_action_name(enum wk_action a)
-{
-    return action_names[a];
-}
-
 static char *trim(char *s)
 {
     char *end;

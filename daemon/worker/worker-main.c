@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -202,6 +203,10 @@ static void run_loop(struct worker *w)
                 wk_control_io(w, pfds[i].fd, pfds[i].revents);
         wk_control_reap(w);
         print_notes(w);
+        if (w->trim_heap) {
+            w->trim_heap = false;
+            malloc_trim(0);
+        }
     }
 }
 

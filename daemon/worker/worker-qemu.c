@@ -213,9 +213,10 @@ int wk_qemu_spawn(struct worker *w, int qmp_fd, char *err)
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
+        /* It never became QEMU: no pid to record. */
         w->qemu_alive = false;
-        w->have_wstatus = true;
-        w->wstatus = status;
+        w->qemu_pid = 0;
+        w->qemu_start = 0;
         if (report[0] == STEP_EXEC)
             wk_err_errno(err, report[1], "cannot execute '%s'", w->argv[0]);
         else if (report[0] == STEP_CREDS)

@@ -120,6 +120,11 @@ static void handle_line(struct worker *w, const char *line, size_t len)
     json_error_t jerr;
     _cleanup_json_ json_t *msg = json_loadb(line, len, 0, &jerr);
 
+    /* A big reply (query-qmp-schema: 200 KiB of JSON, megabytes as a tree) leaves the heap
+     * fragmented; have main give the memory back once it is freed. */
+    if (len > 64 * 1024)
+        w->trim_heap = true;
+
     if (!json_is_object(msg)) {
         wk_note(w, "QEMU's monitor sent something that is not a JSON object: %s", jerr.text);
         return;

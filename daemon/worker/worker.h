@@ -130,7 +130,6 @@ typedef int (*wk_kv_fn)(void *opaque, const char *key, const char *value, char *
 int wk_kv_parse(char *text, wk_kv_fn fn, void *opaque, char *err);
 int wk_conf_load(const char *path, struct wk_conf *conf, char *err);
 void wk_conf_free(struct wk_conf *conf);
-const char *wk_action_name(enum wk_action a);
 /* qemu.argv (NUL-separated) plus -S, -no-shutdown and the monitor pair on fd qmp_fd. */
 int wk_argv_load(const char *path, int qmp_fd, char ***argv_out, char *err);
 void wk_argv_free(char **argv);
@@ -297,6 +296,7 @@ struct worker {
     uint64_t armed_deadline;
 
     struct wk_buf notes;
+    bool trim_heap; /* a large message went through: return freed memory to the kernel */
     bool detached;
     bool done;
     int exit_code;

@@ -52,6 +52,11 @@ def proc_start(pid):
     return int(data[data.rindex(")") + 2:].split()[19])
 
 
+def vm_rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return [int(l.split()[1]) for l in f if l.startswith("VmRSS")][0]
+
+
 def proc_cpu(pid):
     """utime + stime in clock ticks."""
     with open(f"/proc/{pid}/stat") as f:
@@ -288,9 +293,15 @@ def test_start_control_destroy():
         check(st["state"] == "running" and st["reason"] == "1", f"status state {st}")
         check(st.get("pty.serial0", "").startswith("/dev/pts/"), f"pty path {st}")
         check(abs(int(st["updated"]) - time.time()) < 60, "updated")
-        with open(f"/proc/{p.pid}/status") as f:
-            rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS")][0]
+        rss = vm_rss(p.pid)
         results["rss_kb"].append(rss)
+        # A big reply must not leave the heap grown (the worker trims it afterwards).
+        for _ in range(3):
+            check(len(c.ok("qmp", execute="query-qmp-schema")) > 100, "query-qmp-schema")
+        with open(f"/proc/{p.pid}/maps") as f:
+            sanitized = "libasan" in f.read()
+        if not sanitized:
+            check(vm_rss(p.pid) < rss + 512, f"RSS grew from {rss} to {vm_rss(p.pid)} kB")
         check(c.ok("status") == dict(st, updated=c.ok("status")["updated"]), "status command")
 
         # A second client sees the notifications too.
@@ -566,6 +577,7 @@ def test_bad_argv():
         check(p.wait(timeout=5) == 1, "exec failure exit")
         st = d.status()
         check("cannot execute '/nonexistent/qemu'" in st.get("error", ""), f"{st}")
+        check("qemu_pid" not in st and "exit_status" not in st, f"no QEMU ran: {st}")
         check(int(st["reason"]) == VIR_SHUTOFF_FAILED, f"{st}")
     finally:
         d.cleanup()
