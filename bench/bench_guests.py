@@ -10,6 +10,9 @@ Figures (see bench/README.md for the targets):
   destroy_ms          `virsh destroy` wall time (median), the guest running for --settle seconds
   worker_rss_kib      VmRSS of a hearth-worker (median over the 50 re-adopted guests' workers;
                       the start/destroy guest's worker is reported as worker_rss_boot_kib)
+  worker_pss_kib      the same workers' proportional set size, and worker_private_kib their
+                      private pages (smaps_rollup): what one more worker really costs, since
+                      most of VmRSS is libc's pages shared with every other process
   start_paused_n_s    starting N guests with `start --paused` one after another (python3-libvirt)
   readopt_first_ms    kill -9 of the daemon with N paused guests, relaunch -> first answered call
   readopt_list_ms     relaunch -> CONNECT_LIST_ALL_DOMAINS(ACTIVE) returns all N (median of runs)
@@ -208,10 +211,13 @@ def run_hearth(args, kernel, initrd):
     hearths = [h]
     uuids = [uuid_for(0)] + [uuid_for(1000 + i) for i in range(args.n_readopt)]
 
-    def worker_rss(name):
+    def worker_pid(name):
         st = hearthlib.read_kv_file(h.rundir / "qemu" / name / "status")
-        pid = st.get("worker_pid")
-        return hearthlib.rss_kib(int(pid)) if pid else None
+        return int(st["worker_pid"]) if st.get("worker_pid") else None
+
+    def worker_rss(name):
+        pid = worker_pid(name)
+        return hearthlib.rss_kib(pid) if pid else None
 
     try:
         h.start()
@@ -230,6 +236,12 @@ def run_hearth(args, kernel, initrd):
         rsss = [r for r in rsss if r]
         res["worker_rss_kib"] = statistics.median(rsss) if rsss else None
         res["worker_rss_max_kib"] = max(rsss) if rsss else None
+        rollups = [smaps_rollup(worker_pid("ra%03d" % i)) for i in range(n)]
+        rollups = [r for r in rollups if r]
+        if rollups:
+            res["worker_pss_kib"] = statistics.median(r["Pss"] for r in rollups)
+            res["worker_private_kib"] = statistics.median(r.get("Private_Dirty", 0) + r.get("Private_Clean", 0)
+                                                          for r in rollups)
         res["hearthd_rss_n_kib"] = h.rss_kib()
         log("hearthd: worker RSS median %s KiB, max %s KiB (%d workers); hearthd RSS %s KiB"
             % (res["worker_rss_kib"], res["worker_rss_max_kib"], len(rsss), res["hearthd_rss_n_kib"]))
@@ -270,6 +282,22 @@ def run_hearth(args, kernel, initrd):
             time.sleep(0.3)
         hearths[0].cleanup()
     return res
+
+
+def smaps_rollup(pid):
+    """{field: KiB} from /proc/PID/smaps_rollup (Rss, Pss, Private_Dirty, ...), or None."""
+    if not pid:
+        return None
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            out = {}
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == "kB":
+                    out[parts[0].rstrip(":")] = int(parts[1])
+            return out
+    except OSError:
+        return None
 
 
 def libvirtd_pid():
@@ -344,6 +372,8 @@ ROWS = [
     ("destroy_ms", "virsh destroy (guest up {settle}s)", "ms", False),
     ("worker_rss_kib", "worker RSS (median of {n} paused)", "KiB", False),
     ("worker_rss_boot_kib", "worker RSS (booting guest)", "KiB", False),
+    ("worker_pss_kib", "worker PSS (median of {n})", "KiB", False),
+    ("worker_private_kib", "worker private memory (median of {n})", "KiB", False),
     ("start_paused_n_s", "{n} x start --paused", "s", False),
     ("hearthd_rss_n_kib", "daemon RSS with {n} guests", "KiB", False),
     ("readopt_first_ms", "kill -9, {n} guests: first answer", "ms", False),

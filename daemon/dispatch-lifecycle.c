@@ -107,8 +107,8 @@ static void on_started(const GError *error, gpointer data)
     g_free(ctx);
 }
 
-static DispatchResult start_domain(HearthCall *call, HearthDomain *dom, guint flags,
-                                   RemoteNonnullDomain *out, gboolean transient)
+static DispatchResult start_domain_def(HearthCall *call, HearthDomain *dom, HearthDomainDef *def,
+                                       guint flags, RemoteNonnullDomain *out, gboolean transient)
 {
     StartCtx *ctx = g_new0(StartCtx, 1);
 
@@ -116,8 +116,15 @@ static DispatchResult start_domain(HearthCall *call, HearthDomain *dom, guint fl
     memcpy(ctx->uuid, dom->def->uuid, 16);
     ctx->out = out;
     ctx->transient = transient;
-    domain_runner_start(daemon_of(call), dom, (flags & START_PAUSED) != 0, on_started, ctx);
+    domain_runner_start_with_def(daemon_of(call), dom, def, (flags & START_PAUSED) != 0, on_started,
+                                 ctx);
     return DISPATCH_ASYNC;
+}
+
+static DispatchResult start_domain(HearthCall *call, HearthDomain *dom, guint flags,
+                                   RemoteNonnullDomain *out, gboolean transient)
+{
+    return start_domain_def(call, dom, NULL, flags, out, transient);
 }
 
 static const guint start_flags_ok =
@@ -153,6 +160,7 @@ DispatchResult dispatch_domain_create_xml(HearthCall *call, const RemoteDomainCr
 {
     HearthDomainDef *def;
     HearthDomain *dom;
+    DomainStore *store = daemon_of(call)->domains;
 
     if (!check_flags(args->flags, start_flags_ok, "virDomainCreateXML", error))
         return DISPATCH_FAILED;
@@ -160,7 +168,18 @@ DispatchResult dispatch_domain_create_xml(HearthCall *call, const RemoteDomainCr
                            (args->flags & START_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
     if (!def)
         return DISPATCH_FAILED;
-    dom = domain_store_add_transient(daemon_of(call)->domains, def, error);
+    /* A defined domain of the same name and uuid runs with this definition, as in libvirt. */
+    dom = domain_store_lookup_by_uuid(store, def->uuid);
+    if (dom && g_str_equal(dom->def->name, def->name)) {
+        if (dom->runtime || hearth_domain_is_active(dom)) {
+            g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
+                        _("domain '%s' is already active"), def->name);
+            domain_def_free(def);
+            return DISPATCH_FAILED;
+        }
+        return start_domain_def(call, dom, def, args->flags, &ret->dom, FALSE);
+    }
+    dom = domain_store_add_transient(store, def, error);
     if (!dom)
         return DISPATCH_FAILED;
     return start_domain(call, dom, args->flags, &ret->dom, TRUE);

@@ -10,6 +10,7 @@
 #include "qemu-command.h"
 #include "runtime-files.h"
 #include "uuid-util.h"
+#include "xml-extra.h"
 #include "worker-client.h"
 
 #include <errno.h>
@@ -177,6 +178,16 @@ static void start_complete(DomainRuntime *rt, const GError *error)
 
 /* ---- events from the worker ---- */
 
+static gboolean chr_has_attr(const HearthDomainChr *chr, const char *name)
+{
+    for (guint i = 0; chr->extra.attrs && i < chr->extra.attrs->len; i++) {
+        const HearthXmlAttr *a = chr->extra.attrs->pdata[i];
+        if (g_str_equal(a->name, name))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 static void fill_live_ptys(DomainRuntime *rt)
 {
     HearthDomainDef *live = rt->dom->live;
@@ -201,6 +212,9 @@ static void fill_live_ptys(DomainRuntime *rt)
             g_free(chr->source_path);
             chr->source_path = g_strdup(path);
             chr->has_source = TRUE;
+            /* libvirt also names a pty console's device in a tty attribute. */
+            if (chr->kind == HEARTH_CHR_CONSOLE && !chr_has_attr(chr, "tty"))
+                xml_extra_add_attr(&chr->extra, "tty", path);
         }
     }
 }
@@ -606,9 +620,16 @@ static gboolean create_taps(HearthDaemon *daemon, HearthDomainDef *live, GHashTa
 void domain_runner_start(HearthDaemon *daemon, HearthDomain *dom, gboolean paused,
                          RunnerDoneFunc done, gpointer user_data)
 {
+    domain_runner_start_with_def(daemon, dom, NULL, paused, done, user_data);
+}
+
+void domain_runner_start_with_def(HearthDaemon *daemon, HearthDomain *dom, HearthDomainDef *def,
+                                  gboolean paused, RunnerDoneFunc done, gpointer user_data)
+{
+    g_autoptr(HearthDomainDef) override = def;
     g_autoptr(GHashTable) net_fds = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_auto(InheritedFds) fds = {g_array_new(FALSE, FALSE, sizeof(int)),
-                                g_array_new(FALSE, FALSE, sizeof(int))};
+    g_auto(InheritedFds)
+        fds = {g_array_new(FALSE, FALSE, sizeof(int)), g_array_new(FALSE, FALSE, sizeof(int))};
     g_autoptr(GError) error = NULL;
     g_autoptr(HearthDomainDef) live = NULL;
     g_auto(GStrv) argv = NULL;
@@ -622,7 +643,7 @@ void domain_runner_start(HearthDaemon *daemon, HearthDomain *dom, gboolean pause
         done(error, user_data);
         return;
     }
-    live = domain_def_copy(dom->def);
+    live = override ? g_steal_pointer(&override) : domain_def_copy(dom->def);
     if (!disk_chain_fill(live, &error))
         goto fail;
     opts.emulator = live->emulator ? live->emulator

@@ -28,10 +28,13 @@ enum {
 
 void domain_runner_init(HearthDaemon *daemon);
 
-/* Start a domain that is shut off. The domain's live definition is a copy of its persistent
- * one (or def_override for CREATE_XML, taken). */
+/* Start a domain that is shut off; its live definition is a copy of its persistent one. */
 void domain_runner_start(HearthDaemon *daemon, HearthDomain *dom, gboolean paused,
                          RunnerDoneFunc done, gpointer user_data);
+
+/* The same with a live definition of the caller's (taken): CREATE_XML of a defined domain. */
+void domain_runner_start_with_def(HearthDaemon *daemon, HearthDomain *dom, HearthDomainDef *def,
+                                  gboolean paused, RunnerDoneFunc done, gpointer user_data);
 
 /* Send a worker command (cont, stop, powerdown, reboot, reset, destroy, qmp...). args may be
  * NULL and is consumed. destroy completes once the domain is marked shut off. */
