@@ -11,6 +11,7 @@
 #include "network-driver.h"
 #include "host-caps.h"
 #include "rpc-server.h"
+#include "systemd-glue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 static char *opt_root;
@@ -79,10 +79,10 @@ static int take_pid_lock(const DaemonPaths *paths, GError **error)
 static int adopt_activation_sockets(HearthDaemon *daemon, GError **error)
 {
     char **names = NULL;
-    int n = sd_listen_fds_with_names(1, &names);
+    int n = systemd_listen_fds_with_names(&names);
 
     for (int i = 0; i < n; i++) {
-        int fd = SD_LISTEN_FDS_START + i;
+        int fd = 3 + i; /* SD_LISTEN_FDS_START */
         gboolean ro = names && names[i] ? g_str_has_suffix(names[i], "-ro") : i > 0;
 
         if (!rpc_server_adopt_listener(daemon->server, fd, ro, error)) {
@@ -246,7 +246,10 @@ int main(int argc, char **argv)
     daemon.server = rpc_server_new(&daemon, config->max_clients, config->max_client_requests);
     if (!listen_all(&daemon, &error)) {
         g_critical("%s", error->message);
-        sd_notifyf(0, "STATUS=Failed: %s", error->message);
+        {
+            g_autofree char *status = g_strdup_printf("STATUS=Failed: %s", error->message);
+            systemd_notify(status);
+        }
         rpc_server_free(daemon.server);
         network_driver_free(daemon.networks);
         domain_store_free(daemon.domains);
@@ -261,14 +264,17 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_quit_signal, &daemon);
     g_info("hearthd %s ready: %s (read-only: %s), %u domains", HEARTH_VERSION, paths->rw_socket,
            paths->ro_socket, domain_store_count(daemon.domains));
-    sd_notifyf(0, "READY=1\nSTATUS=Serving %u domains\nMAINPID=%d",
-               domain_store_count(daemon.domains), (int)getpid());
+    {
+        g_autofree char *ready = g_strdup_printf("READY=1\nSTATUS=Serving %u domains\nMAINPID=%d",
+                                                 domain_store_count(daemon.domains), (int)getpid());
+        systemd_notify(ready);
+    }
     report_ready(notify_fd, 0);
     domain_runner_autostart(&daemon);
 
     g_main_loop_run(daemon.loop);
 
-    sd_notify(0, "STOPPING=1");
+    systemd_notify("STOPPING=1");
     rpc_server_free(daemon.server);
     network_driver_free(daemon.networks);
     domain_store_free(daemon.domains);
