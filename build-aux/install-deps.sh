@@ -6,9 +6,10 @@ what=${1:-test}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libxml2-dev
             libgnutls28-dev libsystemd-dev gettext libjansson-dev)
-run_pkgs=(qemu-system-x86 qemu-utils dnsmasq-base nftables iproute2 ovmf libvirt-clients)
+run_pkgs=(qemu-system-x86 qemu-utils dnsmasq-base nftables iproute2 ovmf libvirt-clients
+          libsystemd0)
 test_pkgs=(python3 python3-libvirt python3-pytest libxml2-utils busybox-static cpio
-           procps psmisc)
+           procps psmisc systemd clang-format)
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
