@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
@@ -525,6 +527,43 @@ static gboolean write_argv(const char *dir, GStrv argv, GError **error)
     return atomic_file_write(path, s->str, s->len, 0600, error);
 }
 
+/* hearthd.conf's qemu_user/qemu_group as "UID:GID:G1,G2,..." for the worker, which is
+ * static and does no name lookups. NULL (no change) when QEMU keeps hearthd's ids. */
+static char *resolve_qemu_ids(const DaemonConfig *cfg, GError **error)
+{
+    struct passwd *pw = NULL;
+    struct group *gr = NULL;
+    gid_t groups[64];
+    int ngroups = G_N_ELEMENTS(groups);
+    GString *ids;
+    gid_t gid;
+
+    if (geteuid() != 0)
+        return NULL;
+    if (cfg->qemu_user && !(pw = getpwnam(cfg->qemu_user))) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_CONFIG_UNSUPPORTED,
+                    _("hearthd.conf: unknown qemu_user '%s'"), cfg->qemu_user);
+        return NULL;
+    }
+    if (cfg->qemu_group && !(gr = getgrnam(cfg->qemu_group))) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_CONFIG_UNSUPPORTED,
+                    _("hearthd.conf: unknown qemu_group '%s'"), cfg->qemu_group);
+        return NULL;
+    }
+    if ((!pw || pw->pw_uid == 0) && (!gr || gr->gr_gid == 0))
+        return NULL;
+    gid = gr ? gr->gr_gid : pw ? pw->pw_gid : 0;
+    ids = g_string_new(NULL);
+    g_string_append_printf(ids, "%u:%u:", pw ? (unsigned)pw->pw_uid : 0u, (unsigned)gid);
+    if (pw && getgrouplist(pw->pw_name, gid, groups, &ngroups) >= 0) {
+        for (int i = 0; i < ngroups; i++)
+            g_string_append_printf(ids, "%s%u", i ? "," : "", (unsigned)groups[i]);
+    } else {
+        g_string_append_printf(ids, "%u", (unsigned)gid);
+    }
+    return g_string_free(ids, FALSE);
+}
+
 static gboolean prepare_runtime_dir(DomainRuntime *rt, HearthDomainDef *live, GStrv argv,
                                     gboolean paused, GError **error)
 {
@@ -545,9 +584,17 @@ static gboolean prepare_runtime_dir(DomainRuntime *rt, HearthDomainDef *live, GS
                            live->name, uuid, live->on_poweroff ? live->on_poweroff : "destroy",
                            live->on_reboot ? live->on_reboot : "restart",
                            live->on_crash ? live->on_crash : "destroy");
-    g_string_append_printf(conf, "start_paused=%d\nqemu_log=%s\nqemu_user=%s\nqemu_group=%s\n",
-                           paused ? 1 : 0, qemu_log, daemon->config->qemu_user,
-                           daemon->config->qemu_group);
+    g_string_append_printf(conf, "start_paused=%d\nqemu_log=%s\n", paused ? 1 : 0, qemu_log);
+    {
+        g_autoptr(GError) local = NULL;
+        g_autofree char *ids = resolve_qemu_ids(daemon->config, &local);
+        if (local) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        if (ids)
+            g_string_append_printf(conf, "qemu_ids=%s\n", ids);
+    }
     g_string_append_printf(conf, "persistent=%d\nid=%d\n", rt->dom->persistent ? 1 : 0, rt->id);
     /* The worker gives up (and cleans up its QEMU) before we stop waiting for it. */
     g_string_append_printf(conf, "start_timeout_ms=%d\n", START_TIMEOUT_MS - 5000);

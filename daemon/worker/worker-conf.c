@@ -80,10 +80,8 @@ static int conf_set(void *opaque, const char *key, const char *value, char *err)
         str = &conf->uuid;
     else if (strcmp(key, "qemu_log") == 0)
         str = &conf->qemu_log;
-    else if (strcmp(key, "qemu_user") == 0)
-        str = &conf->qemu_user;
-    else if (strcmp(key, "qemu_group") == 0)
-        str = &conf->qemu_group;
+    else if (strcmp(key, "qemu_ids") == 0)
+        str = &conf->qemu_ids;
     else if (strcmp(key, "on_poweroff") == 0)
         return parse_action(key, value, false, &conf->on_poweroff, err);
     else if (strcmp(key, "on_reboot") == 0)
@@ -149,8 +147,7 @@ void wk_conf_free(struct wk_conf *conf)
     free(conf->name);
     free(conf->uuid);
     free(conf->qemu_log);
-    free(conf->qemu_user);
-    free(conf->qemu_group);
+    free(conf->qemu_ids);
     memset(conf, 0, sizeof(*conf));
 }
 

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,42 +102,50 @@ struct wk_creds {
     int ngroups;
 };
 
-/* Looked up before fork: getpwnam() has no place in a forked child. */
+/* "UID:GID:G1,G2,...": ids hearthd resolved, so that the (static) worker never needs NSS. */
+static int parse_ids(const char *text, struct wk_creds *c, char *err)
+{
+    char *end;
+    const char *p = text;
+
+    errno = 0;
+    c->uid = (uid_t)strtoul(p, &end, 10);
+    if (errno || end == p || *end != ':')
+        goto bad;
+    p = end + 1;
+    c->gid = (gid_t)strtoul(p, &end, 10);
+    if (errno || end == p || (*end != ':' && *end != '\0'))
+        goto bad;
+    c->ngroups = 0;
+    while (*end == ':' || *end == ',') {
+        p = end + 1;
+        if (*p == '\0')
+            break;
+        if (c->ngroups >= WK_MAX_GROUPS)
+            goto bad;
+        c->groups[c->ngroups++] = (gid_t)strtoul(p, &end, 10);
+        if (errno || end == p)
+            goto bad;
+    }
+    if (*end != '\0')
+        goto bad;
+    if (c->ngroups == 0)
+        c->groups[c->ngroups++] = c->gid;
+    c->drop = c->uid != 0 || c->gid != 0;
+    return 0;
+bad:
+    wk_err(err, "invalid qemu_ids '%s'", text);
+    return -1;
+}
+
+/* Credentials for QEMU, from ids hearthd resolved (the worker is static and does no name
+ * lookups). Only root changes them. */
 static int resolve_creds(struct worker *w, struct wk_creds *c, char *err)
 {
     memset(c, 0, sizeof(*c));
-    if (geteuid() != 0 || (!w->conf.qemu_user && !w->conf.qemu_group))
+    if (geteuid() != 0 || !w->conf.qemu_ids)
         return 0;
-    c->uid = 0;
-    c->gid = 0;
-    if (w->conf.qemu_user) {
-        struct passwd *pw = getpwnam(w->conf.qemu_user);
-        if (!pw) {
-            wk_err(err, "unknown qemu_user '%s'", w->conf.qemu_user);
-            return -1;
-        }
-        c->uid = pw->pw_uid;
-        c->gid = pw->pw_gid;
-        c->ngroups = WK_MAX_GROUPS;
-        if (getgrouplist(pw->pw_name, pw->pw_gid, c->groups, &c->ngroups) < 0) {
-            wk_err(err, "qemu_user '%s' is in more than %d groups", pw->pw_name, WK_MAX_GROUPS);
-            return -1;
-        }
-    }
-    if (w->conf.qemu_group) {
-        struct group *gr = getgrnam(w->conf.qemu_group);
-        if (!gr) {
-            wk_err(err, "unknown qemu_group '%s'", w->conf.qemu_group);
-            return -1;
-        }
-        c->gid = gr->gr_gid;
-        if (!w->conf.qemu_user) {
-            c->groups[0] = gr->gr_gid;
-            c->ngroups = 1;
-        }
-    }
-    c->drop = c->uid != 0 || c->gid != 0;
-    return 0;
+    return parse_ids(w->conf.qemu_ids, c, err);
 }
 
 enum { STEP_SETUP, STEP_CREDS, STEP_EXEC };

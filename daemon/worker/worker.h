@@ -121,7 +121,8 @@ struct wk_conf {
     char *name, *uuid;
     enum wk_action on_poweroff, on_reboot, on_crash;
     bool start_paused;
-    char *qemu_log, *qemu_user, *qemu_group;
+    char *qemu_log;
+    char *qemu_ids; /* "UID:GID:G1,G2,..." resolved by hearthd: no name lookups here */
     unsigned start_timeout_ms;
 };
 
