@@ -88,6 +88,9 @@ def test_guest_gets_lease_and_reaches_gateway(net_hearth, netns, guest_images, t
         leases = h.virsh("net-dhcp-leases", "default").stdout
         row = [l for l in leases.splitlines() if mac in l][0]
         assert "%s/24" % addr in row and "ipv4" in row, leases
+        # virsh domifaddr answers from the same leases
+        ifaddr = h.virsh("domifaddr", "netg").stdout
+        assert re.search(r"%s\s+%s\s+ipv4\s+%s/24" % (tap.group(1), mac, re.escape(addr)), ifaddr), ifaddr
     finally:
         h.virsh("destroy", "netg", check=False)
     # The tap belonged to QEMU: it is gone with it.
