@@ -5,9 +5,8 @@ set -euo pipefail
 what=${1:-test}
 
 build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libxml2-dev
-            libgnutls28-dev libsystemd-dev gettext libjansson-dev)
-run_pkgs=(qemu-system-x86 qemu-utils dnsmasq-base nftables iproute2 ovmf libvirt-clients
-          libsystemd0)
+            libgnutls28-dev gettext libjansson-dev)
+run_pkgs=(qemu-system-x86 qemu-utils dnsmasq-base nftables iproute2 ovmf libvirt-clients)
 test_pkgs=(python3 python3-libvirt python3-pytest libxml2-utils busybox-static cpio
            procps psmisc systemd clang-format)
 
