@@ -1,78 +1,7 @@
-/* RelaxNG validation against our xml-schemas/network.rng (net-define --validate), compiled
- * once per process. */
+/* RelaxNG validation against our xml-schemas/network.rng (net-define --validate). */
 #include "network-def.h"
 #include "domain-internal.h"
-
-#include <libxml/relaxng.h>
-
-#include "hearth-config.h"
-
-#define SCHEMA_FILE "network.rng"
-#define SCHEMA_MAX_ERRORS 5
-
-typedef struct {
-    xmlRelaxNGPtr schema;
-    char *error; /* why compiling failed */
-} SchemaCache;
-
-static char *schema_path(void)
-{
-    const char *env = g_getenv("HEARTH_SCHEMA_DIR");
-    g_autofree char *installed = NULL;
-
-    if (env && *env)
-        return g_build_filename(env, SCHEMA_FILE, NULL);
-    installed = g_build_filename(HEARTH_SCHEMA_DIR, SCHEMA_FILE, NULL);
-    if (g_file_test(installed, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer(&installed);
-    return g_build_filename(HEARTH_SOURCE_SCHEMA_DIR, SCHEMA_FILE, NULL);
-}
-
-static void schema_collect_error(void *data, xmlErrorPtr err)
-{
-    GPtrArray *errors = data;
-    g_autofree char *msg = NULL;
-    int line;
-
-    if (!err || !err->message || errors->len >= SCHEMA_MAX_ERRORS)
-        return;
-    msg = g_strstrip(g_strdup(err->message));
-    line = err->node ? (int)xmlGetLineNo((xmlNodePtr)err->node) : err->line;
-    if (line > 0)
-        g_ptr_array_add(errors, g_strdup_printf("%s (line %d)", msg, line));
-    else
-        g_ptr_array_add(errors, g_steal_pointer(&msg));
-}
-
-static char *schema_join_errors(GPtrArray *errors)
-{
-    g_ptr_array_add(errors, NULL);
-    return g_strjoinv("; ", (char **)errors->pdata);
-}
-
-static gpointer schema_compile(gpointer unused)
-{
-    SchemaCache *cache = g_new0(SchemaCache, 1);
-    g_autofree char *path = schema_path();
-    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-    xmlRelaxNGParserCtxtPtr pctxt;
-
-    xmlInitParser();
-    pctxt = xmlRelaxNGNewParserCtxt(path);
-    if (!pctxt) {
-        cache->error = g_strdup_printf(_("cannot load schema %s"), path);
-        return cache;
-    }
-    xmlRelaxNGSetParserStructuredErrors(pctxt, schema_collect_error, errors);
-    cache->schema = xmlRelaxNGParse(pctxt);
-    xmlRelaxNGFreeParserCtxt(pctxt);
-    if (!cache->schema) {
-        g_autofree char *why = schema_join_errors(errors);
-
-        cache->error = g_strdup_printf(_("cannot compile schema %s: %s"), path, why);
-    }
-    return cache;
-}
+#include "xml-schema.h"
 
 /* libxml2 names a bad child of an <interleave> only vaguely; name it ourselves, as libvirt
  * prints "Element network has extra content: bogus". */
@@ -83,53 +12,12 @@ static const char *const known_top[] = {
 
 static char *schema_explain(xmlDocPtr doc)
 {
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-
-    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE || c->ns)
-            continue;
-        if (conf_enum_index(known_top, (const char *)c->name) < 0)
-            return g_strdup_printf("Element network has extra content: %s (line %d)",
-                                   (const char *)c->name, (int)xmlGetLineNo(c));
-    }
-    return NULL;
+    return xml_schema_unknown_child(xmlDocGetRootElement(doc), known_top);
 }
+
+static XmlSchema network_schema = XML_SCHEMA_INIT("network.rng", schema_explain);
 
 gboolean network_schema_validate(const char *xml, gsize len, GError **error)
 {
-    static GOnce once = G_ONCE_INIT;
-    SchemaCache *cache = g_once(&once, schema_compile, NULL);
-    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-    xmlRelaxNGValidCtxtPtr vctxt;
-    xmlDocPtr doc;
-    int rc;
-
-    if (!cache->schema) {
-        conf_error(error, HEARTH_ERR_INTERNAL, "%s", cache->error);
-        return FALSE;
-    }
-    doc = xml_safe_parse_libxml(xml, len, error);
-    if (!doc)
-        return FALSE;
-    vctxt = xmlRelaxNGNewValidCtxt(cache->schema);
-    if (!vctxt) {
-        xmlFreeDoc(doc);
-        conf_error(error, HEARTH_ERR_NO_MEMORY, _("cannot create schema validation context"));
-        return FALSE;
-    }
-    xmlRelaxNGSetValidStructuredErrors(vctxt, schema_collect_error, errors);
-    rc = xmlRelaxNGValidateDoc(vctxt, doc);
-    xmlRelaxNGFreeValidCtxt(vctxt);
-    if (rc != 0) {
-        g_autofree char *hint = schema_explain(doc);
-        g_autofree char *why = errors->len ? schema_join_errors(errors) : NULL;
-
-        conf_error(error, HEARTH_ERR_XML_INVALID_SCHEMA,
-                   _("XML document failed to validate against schema: %s"),
-                   hint  ? hint
-                   : why ? why
-                         : _("unknown error"));
-    }
-    xmlFreeDoc(doc);
-    return rc == 0;
+    return xml_schema_validate(&network_schema, xml, len, error);
 }
