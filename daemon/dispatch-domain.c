@@ -5,6 +5,7 @@
 #include "domain-store.h"
 #include "hearth-daemon.h"
 #include "hearth-error.h"
+#include "dispatch-util.h"
 #include "rpc-server.h"
 #include "uuid-util.h"
 
@@ -55,32 +56,8 @@ static HearthDaemon *daemon_of(HearthCall *call)
     return rpc_client_get_daemon(call->client);
 }
 
-static gboolean check_flags(guint flags, guint allowed, const char *func, GError **error)
-{
-    if (flags & ~allowed) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG,
-                    _("unsupported flags (0x%x) in function %s"), flags & ~allowed, func);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* Resolve the client's domain reference by uuid, as libvirtd does. */
-static HearthDomain *lookup(HearthCall *call, const RemoteNonnullDomain *ref, GError **error)
-{
-    HearthDomain *dom = domain_store_lookup_by_uuid(store_of(call), ref->uuid);
-    char uuid[HEARTH_UUID_STRING_LEN];
-
-    if (!dom) {
-        hearth_uuid_format(ref->uuid, uuid);
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_DOMAIN,
-                    _("no domain with matching uuid '%s' (%s)"), uuid, ref->name ? ref->name : "");
-    }
-    return dom;
-}
-
 #define LOOKUP_OR_FAIL(dom, ref)                                                                   \
-    HearthDomain *dom = lookup(call, (ref), error);                                                \
+    HearthDomain *dom = dispatch_lookup_domain(call, (ref), error);                                \
     if (!dom)                                                                                      \
         return DISPATCH_FAILED;
 
@@ -119,7 +96,7 @@ DispatchResult dispatch_connect_list_all_domains(HearthCall *call,
     g_autoptr(GPtrArray) all = domain_store_list(store_of(call));
     guint n = 0;
 
-    if (!check_flags(args->flags, 0xffff, "virConnectListAllDomains", error))
+    if (!dispatch_check_flags(args->flags, 0xffff, "virConnectListAllDomains", error))
         return DISPATCH_FAILED;
     if (args->need_results)
         ret->domains_val = g_new0(RemoteNonnullDomain, all->len ? all->len : 1);
@@ -253,7 +230,7 @@ static HearthDomain *define_common(HearthCall *call, const char *xml, guint flag
     HearthDomain *dom;
     gboolean is_new = FALSE;
 
-    if (!check_flags(flags, DEFINE_VALIDATE, "virDomainDefineXMLFlags", error))
+    if (!dispatch_check_flags(flags, DEFINE_VALIDATE, "virDomainDefineXMLFlags", error))
         return NULL;
     def = domain_def_parse(xml, strlen(xml),
                            (flags & DEFINE_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
@@ -298,18 +275,18 @@ static DispatchResult undefine_common(HearthCall *call, const RemoteNonnullDomai
     HearthDomain snapshot_for_event;
     HearthDomainDef *def_for_event;
 
-    if (!check_flags(flags,
-                     UNDEFINE_MANAGED_SAVE | UNDEFINE_SNAPSHOTS_METADATA | UNDEFINE_NVRAM |
-                         UNDEFINE_KEEP_NVRAM | UNDEFINE_CHECKPOINTS_METADATA | UNDEFINE_TPM |
-                         UNDEFINE_KEEP_TPM,
-                     "virDomainUndefineFlags", error))
+    if (!dispatch_check_flags(flags,
+                              UNDEFINE_MANAGED_SAVE | UNDEFINE_SNAPSHOTS_METADATA | UNDEFINE_NVRAM |
+                                  UNDEFINE_KEEP_NVRAM | UNDEFINE_CHECKPOINTS_METADATA |
+                                  UNDEFINE_TPM | UNDEFINE_KEEP_TPM,
+                              "virDomainUndefineFlags", error))
         return DISPATCH_FAILED;
     if ((flags & UNDEFINE_NVRAM) && (flags & UNDEFINE_KEEP_NVRAM)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG,
                     _("cannot both keep and delete nvram"));
         return DISPATCH_FAILED;
     }
-    dom = lookup(call, ref, error);
+    dom = dispatch_lookup_domain(call, ref, error);
     if (!dom)
         return DISPATCH_FAILED;
     if (dom->def->os.nvram && !(flags & (UNDEFINE_NVRAM | UNDEFINE_KEEP_NVRAM))) {
@@ -368,8 +345,9 @@ DispatchResult dispatch_domain_get_xml_desc(HearthCall *call,
     const HearthDomainDef *def;
     guint fmt = 0;
 
-    if (!check_flags(args->flags, XML_SECURE | XML_INACTIVE | XML_UPDATE_CPU | XML_MIGRATABLE,
-                     "virDomainGetXMLDesc", error))
+    if (!dispatch_check_flags(args->flags,
+                              XML_SECURE | XML_INACTIVE | XML_UPDATE_CPU | XML_MIGRATABLE,
+                              "virDomainGetXMLDesc", error))
         return DISPATCH_FAILED;
     if ((args->flags & XML_SECURE) && rpc_client_is_readonly(call->client)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_DENIED,
@@ -413,7 +391,7 @@ DispatchResult dispatch_domain_get_info(HearthCall *call, const RemoteDomainGetI
 DispatchResult dispatch_domain_get_state(HearthCall *call, const RemoteDomainGetStateArgs *args,
                                          RemoteDomainGetStateRet *ret, GError **error)
 {
-    if (!check_flags(args->flags, 0, "virDomainGetState", error))
+    if (!dispatch_check_flags(args->flags, 0, "virDomainGetState", error))
         return DISPATCH_FAILED;
     LOOKUP_OR_FAIL(dom, &args->dom);
     ret->state = dom->state;
@@ -504,8 +482,8 @@ DispatchResult dispatch_domain_get_vcpus_flags(HearthCall *call,
 {
     const HearthDomainDef *def;
 
-    if (!check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST,
-                     "virDomainGetVcpusFlags", error))
+    if (!dispatch_check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST,
+                              "virDomainGetVcpusFlags", error))
         return DISPATCH_FAILED;
     if ((args->flags & AFFECT_LIVE) && (args->flags & AFFECT_CONFIG)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG,
@@ -534,7 +512,8 @@ DispatchResult dispatch_domain_get_metadata(HearthCall *call,
 {
     const HearthDomainDef *def;
 
-    if (!check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG, "virDomainGetMetadata", error))
+    if (!dispatch_check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG, "virDomainGetMetadata",
+                              error))
         return DISPATCH_FAILED;
     LOOKUP_OR_FAIL(dom, &args->dom);
     def = (args->flags & AFFECT_CONFIG) && dom->persistent ? dom->def
@@ -550,7 +529,8 @@ DispatchResult dispatch_domain_set_metadata(HearthCall *call,
     g_autoptr(HearthDomainDef) updated = NULL;
     gboolean live, config;
 
-    if (!check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG, "virDomainSetMetadata", error))
+    if (!dispatch_check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG, "virDomainSetMetadata",
+                              error))
         return DISPATCH_FAILED;
     LOOKUP_OR_FAIL(dom, &args->dom);
     live = (args->flags & AFFECT_LIVE) || (!(args->flags & AFFECT_CONFIG) && dom->live);
@@ -585,7 +565,7 @@ DispatchResult dispatch_domain_rename(HearthCall *call, const RemoteDomainRename
     g_autoptr(HearthDomainDef) old_def = NULL;
     HearthDomain old_view;
 
-    if (!check_flags(args->flags, 0, "virDomainRename", error))
+    if (!dispatch_check_flags(args->flags, 0, "virDomainRename", error))
         return DISPATCH_FAILED;
     if (!args->new_name) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG, _("new name must not be NULL"));

@@ -5,6 +5,7 @@
 #include "domain-store.h"
 #include "hearth-daemon.h"
 #include "hearth-error.h"
+#include "dispatch-util.h"
 #include "rpc-server.h"
 #include "uuid-util.h"
 
@@ -27,29 +28,6 @@ static HearthDaemon *daemon_of(HearthCall *call)
     return rpc_client_get_daemon(call->client);
 }
 
-static HearthDomain *lookup(HearthCall *call, const RemoteNonnullDomain *ref, GError **error)
-{
-    HearthDomain *dom = domain_store_lookup_by_uuid(daemon_of(call)->domains, ref->uuid);
-    char uuid[HEARTH_UUID_STRING_LEN];
-
-    if (!dom) {
-        hearth_uuid_format(ref->uuid, uuid);
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_DOMAIN,
-                    _("no domain with matching uuid '%s' (%s)"), uuid, ref->name ? ref->name : "");
-    }
-    return dom;
-}
-
-static gboolean check_flags(guint flags, guint allowed, const char *func, GError **error)
-{
-    if (flags & ~allowed) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG,
-                    _("unsupported flags (0x%x) in function %s"), flags & ~allowed, func);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* Completion for calls whose reply is void. */
 static void done_void(const GError *error, gpointer data)
 {
@@ -64,7 +42,7 @@ static void done_void(const GError *error, gpointer data)
 static DispatchResult request(HearthCall *call, const RemoteNonnullDomain *ref, const char *cmd,
                               json_t *args, GError **error)
 {
-    HearthDomain *dom = lookup(call, ref, error);
+    HearthDomain *dom = dispatch_lookup_domain(call, ref, error);
 
     if (!dom) {
         json_decref(args);
@@ -133,7 +111,7 @@ static const guint start_flags_ok =
 DispatchResult dispatch_domain_create(HearthCall *call, const RemoteDomainCreateArgs *args,
                                       void *ret, GError **error)
 {
-    HearthDomain *dom = lookup(call, &args->dom, error);
+    HearthDomain *dom = dispatch_lookup_domain(call, &args->dom, error);
 
     if (!dom)
         return DISPATCH_FAILED;
@@ -147,9 +125,9 @@ DispatchResult dispatch_domain_create_with_flags(HearthCall *call,
 {
     HearthDomain *dom;
 
-    if (!check_flags(args->flags, start_flags_ok, "virDomainCreateWithFlags", error))
+    if (!dispatch_check_flags(args->flags, start_flags_ok, "virDomainCreateWithFlags", error))
         return DISPATCH_FAILED;
-    dom = lookup(call, &args->dom, error);
+    dom = dispatch_lookup_domain(call, &args->dom, error);
     if (!dom)
         return DISPATCH_FAILED;
     return start_domain(call, dom, args->flags, &ret->dom, FALSE);
@@ -162,7 +140,7 @@ DispatchResult dispatch_domain_create_xml(HearthCall *call, const RemoteDomainCr
     HearthDomain *dom;
     DomainStore *store = daemon_of(call)->domains;
 
-    if (!check_flags(args->flags, start_flags_ok, "virDomainCreateXML", error))
+    if (!dispatch_check_flags(args->flags, start_flags_ok, "virDomainCreateXML", error))
         return DISPATCH_FAILED;
     def = domain_def_parse(args->xml_desc, strlen(args->xml_desc),
                            (args->flags & START_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
@@ -197,8 +175,8 @@ DispatchResult dispatch_domain_destroy_flags(HearthCall *call,
                                              const RemoteDomainDestroyFlagsArgs *args, void *ret,
                                              GError **error)
 {
-    if (!check_flags(args->flags, DESTROY_GRACEFUL | DESTROY_REMOVE_LOGS, "virDomainDestroyFlags",
-                     error))
+    if (!dispatch_check_flags(args->flags, DESTROY_GRACEFUL | DESTROY_REMOVE_LOGS,
+                              "virDomainDestroyFlags", error))
         return DISPATCH_FAILED;
     return request(call, &args->dom, "destroy",
                    json_pack("{s:b}", "graceful", (args->flags & DESTROY_GRACEFUL) != 0), error);
@@ -206,7 +184,7 @@ DispatchResult dispatch_domain_destroy_flags(HearthCall *call,
 
 static gboolean check_shutdown_mode(guint flags, const char *func, GError **error)
 {
-    if (!check_flags(flags, 0x1f, func, error))
+    if (!dispatch_check_flags(flags, 0x1f, func, error))
         return FALSE;
     if (flags & ~SHUTDOWN_ACPI) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_ARGUMENT_UNSUPPORTED,
@@ -242,7 +220,7 @@ DispatchResult dispatch_domain_reboot(HearthCall *call, const RemoteDomainReboot
 DispatchResult dispatch_domain_reset(HearthCall *call, const RemoteDomainResetArgs *args, void *ret,
                                      GError **error)
 {
-    if (!check_flags(args->flags, 0, "virDomainReset", error))
+    if (!dispatch_check_flags(args->flags, 0, "virDomainReset", error))
         return DISPATCH_FAILED;
     return request(call, &args->dom, "reset", NULL, error);
 }

@@ -4,6 +4,7 @@
 #include "hearth-error.h"
 #include "network-driver.h"
 #include "network-events.h"
+#include "dispatch-util.h"
 #include "rpc-server.h"
 #include "uuid-util.h"
 
@@ -31,16 +32,6 @@ static HearthDaemon *daemon_of(HearthCall *call)
 static NetworkDriver *drv_of(HearthCall *call)
 {
     return daemon_of(call)->networks;
-}
-
-static gboolean check_flags(guint flags, guint allowed, const char *func, GError **error)
-{
-    if (flags & ~allowed) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG,
-                    _("unsupported flags (0x%x) in function %s"), flags & ~allowed, func);
-        return FALSE;
-    }
-    return TRUE;
 }
 
 static HearthNetwork *lookup(HearthCall *call, const RemoteNonnullNetwork *ref, GError **error)
@@ -90,7 +81,7 @@ DispatchResult dispatch_connect_list_all_networks(HearthCall *call,
     g_autoptr(GPtrArray) all = network_driver_list(drv_of(call));
     guint n = 0;
 
-    if (!check_flags(args->flags, 0x3f, "virConnectListAllNetworks", error))
+    if (!dispatch_check_flags(args->flags, 0x3f, "virConnectListAllNetworks", error))
         return DISPATCH_FAILED;
     if (args->need_results)
         ret->nets_val = g_new0(RemoteNonnullNetwork, all->len ? all->len : 1);
@@ -213,7 +204,7 @@ DispatchResult dispatch_network_get_xml_desc(HearthCall *call,
 {
     const HearthNetworkDef *def;
 
-    if (!check_flags(args->flags, XML_INACTIVE, "virNetworkGetXMLDesc", error))
+    if (!dispatch_check_flags(args->flags, XML_INACTIVE, "virNetworkGetXMLDesc", error))
         return DISPATCH_FAILED;
     LOOKUP_OR_FAIL(net, &args->net);
     def = (args->flags & XML_INACTIVE) && net->persistent ? net->def
@@ -298,7 +289,7 @@ DispatchResult dispatch_network_get_dhcp_leases(HearthCall *call,
     g_autoptr(GPtrArray) leases = NULL;
     const HearthNetworkDef *def;
 
-    if (!check_flags(args->flags, 0, "virNetworkGetDHCPLeases", error))
+    if (!dispatch_check_flags(args->flags, 0, "virNetworkGetDHCPLeases", error))
         return DISPATCH_FAILED;
     LOOKUP_OR_FAIL(net, &args->net);
     leases = network_driver_leases(drv_of(call), net, args->mac, error);
@@ -334,7 +325,7 @@ static HearthNetwork *define_common(HearthCall *call, const char *xml, guint fla
     HearthNetwork *net;
     gboolean is_new = FALSE;
 
-    if (!check_flags(flags, DEFINE_VALIDATE, "virNetworkDefineXMLFlags", error))
+    if (!dispatch_check_flags(flags, DEFINE_VALIDATE, "virNetworkDefineXMLFlags", error))
         return NULL;
     def = network_def_parse(xml, strlen(xml),
                             (flags & DEFINE_VALIDATE) ? NETWORK_DEF_PARSE_VALIDATE : 0, error);
@@ -458,7 +449,7 @@ static DispatchResult create_xml_common(HearthCall *call, const char *xml, guint
     HearthNetwork *net;
     DispatchResult res;
 
-    if (!check_flags(flags, CREATE_VALIDATE, "virNetworkCreateXMLFlags", error))
+    if (!dispatch_check_flags(flags, CREATE_VALIDATE, "virNetworkCreateXMLFlags", error))
         return DISPATCH_FAILED;
     def = network_def_parse(xml, strlen(xml),
                             (flags & CREATE_VALIDATE) ? NETWORK_DEF_PARSE_VALIDATE : 0, error);

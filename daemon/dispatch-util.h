@@ -1,0 +1,16 @@
+/* What every request handler needs: flag checks and domain lookups worded as libvirt's. */
+#pragma once
+
+#include "domain-store.h"
+#include "rpc-server.h"
+
+G_BEGIN_DECLS
+
+/* INVALID_ARG "unsupported flags (0x..) in function FUNC" for any bit outside @allowed. */
+gboolean dispatch_check_flags(guint flags, guint allowed, const char *func, GError **error);
+
+/* The domain a client's reference names, by uuid as libvirtd resolves it; NO_DOMAIN if none. */
+HearthDomain *dispatch_lookup_domain(HearthCall *call, const RemoteNonnullDomain *ref,
+                                     GError **error);
+
+G_END_DECLS
