@@ -7,6 +7,7 @@
 #include "hearth-error.h"
 #include "dispatch-util.h"
 #include "rpc-server.h"
+#include "snapshot-store.h"
 #include "uuid-util.h"
 
 #include <glib/gi18n-lib.h>
@@ -274,6 +275,7 @@ static DispatchResult undefine_common(HearthCall *call, const RemoteNonnullDomai
     HearthDomain *dom;
     HearthDomain snapshot_for_event;
     HearthDomainDef *def_for_event;
+    guint nsnapshots = 0;
 
     if (!dispatch_check_flags(flags,
                               UNDEFINE_MANAGED_SAVE | UNDEFINE_SNAPSHOTS_METADATA | UNDEFINE_NVRAM |
@@ -294,6 +296,14 @@ static DispatchResult undefine_common(HearthCall *call, const RemoteNonnullDomai
                     _("cannot undefine domain with nvram"));
         return DISPATCH_FAILED;
     }
+    /* As libvirt: a shut-off domain's snapshot metadata goes only when asked for. */
+    if (!hearth_domain_is_active(dom))
+        nsnapshots = snapshot_store_count(daemon_of(call), dom);
+    if (nsnapshots && !(flags & UNDEFINE_SNAPSHOTS_METADATA)) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
+                    _("cannot delete inactive domain with %u snapshots"), nsnapshots);
+        return DISPATCH_FAILED;
+    }
 
     /* The event names the domain, which undefine may free: keep a copy of what it needs. */
     def_for_event = domain_def_copy(hearth_domain_current_def(dom));
@@ -305,6 +315,10 @@ static DispatchResult undefine_common(HearthCall *call, const RemoteNonnullDomai
         return DISPATCH_FAILED;
     }
     g_info("undefined domain '%s'", def_for_event->name);
+    if (nsnapshots && !snapshot_store_forget(daemon_of(call), &snapshot_for_event, error))
+        g_warning("domain '%s': cannot remove its snapshot metadata: %s", def_for_event->name,
+                  (*error)->message);
+    g_clear_error(error);
     domain_events_lifecycle(daemon_of(call), &snapshot_for_event, DOMAIN_EVENT_UNDEFINED,
                             DOMAIN_EVENT_UNDEFINED_REMOVED);
     domain_def_free(def_for_event);

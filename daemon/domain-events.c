@@ -110,3 +110,66 @@ void domain_events_metadata_change(HearthDaemon *daemon, const HearthDomain *dom
     rpc_server_foreach_client(daemon->server, deliver_to_client, &d);
     g_free(data.dom.name);
 }
+
+typedef struct {
+    RemoteNonnullDomain dom;
+    const char *path;
+    const char *target;
+    int type;
+    int status;
+} BlockJobData;
+
+static void send_block_job(RpcClient *client, const EventRegistration *reg, gpointer data)
+{
+    BlockJobData *b = data;
+
+    if (reg->callback_id < 0) {
+        RemoteDomainEventBlockJobMsg msg = {
+            .dom = b->dom, .path = (char *)b->path, .type = b->type, .status = b->status};
+        rpc_client_send_message(client, RPC_PROGRAM_REMOTE, REMOTE_PROC_DOMAIN_EVENT_BLOCK_JOB,
+                                &remote_domain_event_block_job_msg_xdr, &msg);
+    } else {
+        RemoteDomainEventCallbackBlockJobMsg msg = {
+            .callbackID = reg->callback_id,
+            .msg = {.dom = b->dom, .path = (char *)b->path, .type = b->type, .status = b->status},
+        };
+        rpc_client_send_message(client, RPC_PROGRAM_REMOTE,
+                                REMOTE_PROC_DOMAIN_EVENT_CALLBACK_BLOCK_JOB,
+                                &remote_domain_event_callback_block_job_msg_xdr, &msg);
+    }
+}
+
+static void send_block_job_2(RpcClient *client, const EventRegistration *reg, gpointer data)
+{
+    BlockJobData *b = data;
+    RemoteDomainEventBlockJob2Msg msg = {
+        .callbackID = reg->callback_id,
+        .dom = b->dom,
+        .dst = (char *)b->target,
+        .type = b->type,
+        .status = b->status,
+    };
+
+    if (reg->callback_id < 0)
+        return; /* no legacy form exists */
+    rpc_client_send_message(client, RPC_PROGRAM_REMOTE, REMOTE_PROC_DOMAIN_EVENT_BLOCK_JOB_2,
+                            &remote_domain_event_block_job_2_msg_xdr, &msg);
+}
+
+void domain_events_block_job(HearthDaemon *daemon, const HearthDomain *dom, const char *path,
+                             const char *target, int type, int status)
+{
+    BlockJobData data = {
+        .path = path ? path : "", .target = target, .type = type, .status = status};
+    EventDelivery d = {.event_id = DOMAIN_EVENT_ID_BLOCK_JOB,
+                       .uuid = hearth_domain_current_def(dom)->uuid,
+                       .send = send_block_job,
+                       .msg_data = &data};
+
+    domain_to_wire(dom, &data.dom);
+    rpc_server_foreach_client(daemon->server, deliver_to_client, &d);
+    d.event_id = DOMAIN_EVENT_ID_BLOCK_JOB_2;
+    d.send = send_block_job_2;
+    rpc_server_foreach_client(daemon->server, deliver_to_client, &d);
+    g_free(data.dom.name);
+}

@@ -27,12 +27,18 @@ enum {
 };
 
 #define DOMAIN_EVENT_ID_LIFECYCLE 0
+#define DOMAIN_EVENT_ID_BLOCK_JOB 8
+#define DOMAIN_EVENT_ID_BLOCK_JOB_2 16
 #define DOMAIN_EVENT_ID_METADATA_CHANGE 23
 #define DOMAIN_EVENT_ID_LAST 27
 
 void domain_events_lifecycle(HearthDaemon *daemon, const HearthDomain *dom, int event, int detail);
 void domain_events_metadata_change(HearthDaemon *daemon, const HearthDomain *dom, int type,
                                    const char *nsuri);
+/* A block job changed (virConnectDomainEventBlockJobStatus: 0 completed, 1 failed, 2 canceled,
+ * 3 ready): BLOCK_JOB names the disk by @path (its image), BLOCK_JOB_2 by @target ("vda"). */
+void domain_events_block_job(HearthDaemon *daemon, const HearthDomain *dom, const char *path,
+                             const char *target, int type, int status);
 
 /* Fill a wire domain reference from a domain (strings are copies owned by the struct). */
 void domain_to_wire(const HearthDomain *dom, RemoteNonnullDomain *out);

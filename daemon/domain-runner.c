@@ -1,5 +1,7 @@
 #include "domain-runner.h"
 #include "atomic-file.h"
+#include "blockjob-chain.h"
+#include "blockjob.h"
 #include "disk-chain.h"
 #include "domain-events.h"
 #include "hearth-config.h"
@@ -158,6 +160,7 @@ static void runtime_finish(DomainRuntime *rt, int state, int reason, gboolean em
     if (emit && dom->id >= 0)
         domain_events_lifecycle(daemon, dom, DOMAIN_EVENT_STOPPED, detail);
     domain_store_set_id(daemon->domains, dom, -1);
+    blockjob_on_domain_stopped(daemon, dom);
     g_clear_pointer(&dom->live, domain_def_free);
     dom->updated = FALSE;
     dom->runtime = NULL;
@@ -302,6 +305,7 @@ static void on_status_for_start(WorkerClient *wc, json_t *result, const GError *
             domain_events_lifecycle(rt->daemon, dom, DOMAIN_EVENT_SUSPENDED, 0);
         start_complete(rt, NULL);
     }
+    blockjob_on_worker_ready(rt->daemon, dom);
 }
 
 static void on_worker_event(WorkerClient *wc, json_t *event, gpointer data)
@@ -316,6 +320,10 @@ static void on_worker_event(WorkerClient *wc, json_t *event, gpointer data)
     name = json_string_value(json_object_get(event, "event"));
     if (!name)
         return;
+    if (g_str_equal(name, "job")) {
+        blockjob_on_worker_event(rt->daemon, rt->dom, event);
+        return;
+    }
     if (g_str_equal(name, "greeting") || g_str_equal(name, "state")) {
         int state = state_from_name(json_string_value(json_object_get(event, "state")));
         int reason = (int)json_integer_value(json_object_get(event, "reason"));
@@ -367,12 +375,12 @@ static gboolean try_connect(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Connect to a worker that is starting (its control socket appears once QEMU runs). */
 static void begin_connect(DomainRuntime *rt)
 {
     rt->connect_deadline = g_get_monotonic_time() + START_TIMEOUT_MS * 1000;
     rt->connect_delay_ms = 1;
-    if (try_connect(rt) == G_SOURCE_REMOVE && !rt->wc && !rt->connect_timer && rt->starting)
-        return;
+    try_connect(rt);
 }
 
 static char *status_error(DomainRuntime *rt)
@@ -690,9 +698,16 @@ void domain_runner_start_with_def(HearthDaemon *daemon, HearthDomain *dom, Heart
         done(error, user_data);
         return;
     }
+    if (blockjob_any(dom)) {
+        g_set_error(&error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
+                    _("a block job is working on the domain's images; wait for it or abort it"));
+        done(error, user_data);
+        return;
+    }
     live = override ? g_steal_pointer(&override) : domain_def_copy(dom->def);
     if (!disk_chain_fill(live, &error))
         goto fail;
+    blockjob_chain_number(live);
     opts.emulator = live->emulator ? live->emulator
                                    : host_qemu_binary(live->os.arch ? live->os.arch : "x86_64");
     if (!opts.emulator) {
@@ -756,6 +771,7 @@ typedef struct {
     DomainRuntime *rt;
     char *cmd;
     RunnerDoneFunc done;
+    RunnerReplyFunc reply; /* instead of done, when the caller wants the result */
     gpointer user_data;
 } RequestCtx;
 
@@ -775,7 +791,10 @@ static void on_request_reply(WorkerClient *wc, json_t *result, const GError *err
         apply_state(rt, DOMAIN_STATE_PAUSED, REASON_PAUSED_USER, TRUE);
     else if (!error && g_str_equal(ctx->cmd, "cont"))
         apply_state(rt, DOMAIN_STATE_RUNNING, REASON_RUNNING_UNPAUSED, TRUE);
-    ctx->done(error, ctx->user_data);
+    if (ctx->reply)
+        ctx->reply(error ? NULL : result, error, ctx->user_data);
+    else
+        ctx->done(error, ctx->user_data);
     g_free(ctx->cmd);
     g_free(ctx);
 }
@@ -800,6 +819,48 @@ void domain_runner_request(HearthDaemon *daemon, HearthDomain *dom, const char *
     ctx->done = done;
     ctx->user_data = user_data;
     worker_client_request(rt->wc, cmd, args, REQUEST_TIMEOUT_MS, on_request_reply, ctx);
+}
+
+static void reply_as_done(const GError *error, gpointer data)
+{
+}
+
+void domain_runner_query(HearthDaemon *daemon, HearthDomain *dom, const char *cmd, json_t *args,
+                         guint timeout_ms, RunnerReplyFunc reply, gpointer user_data)
+{
+    DomainRuntime *rt = dom->runtime;
+    RequestCtx *ctx;
+
+    if (!rt || rt->starting || !rt->wc) {
+        g_autoptr(GError) error =
+            g_error_new(HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
+                        rt ? _("domain is still starting") : _("domain is not running"));
+        json_decref(args);
+        reply(NULL, error, user_data);
+        return;
+    }
+    ctx = g_new0(RequestCtx, 1);
+    ctx->rt = rt;
+    ctx->cmd = g_strdup(cmd);
+    ctx->done = reply_as_done;
+    ctx->reply = reply;
+    ctx->user_data = user_data;
+    worker_client_request(rt->wc, cmd, args, timeout_ms ? timeout_ms : REQUEST_TIMEOUT_MS,
+                          on_request_reply, ctx);
+}
+
+gboolean domain_runner_save_live(HearthDaemon *daemon, HearthDomain *dom, GError **error)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *xml = NULL;
+
+    if (!dom->runtime || !dom->live)
+        return TRUE;
+    path = g_build_filename(dom->runtime->dir, "live.xml", NULL);
+    xml = domain_def_format(dom->live, DOMAIN_DEF_FORMAT_SECURE);
+    /* Runtime state (RUN is a tmpfs): replaced atomically, no need to survive a power cut. */
+    return g_file_set_contents_full(path, xml, (gssize)strlen(xml), G_FILE_SET_CONTENTS_CONSISTENT,
+                                    0600, error);
 }
 
 guint64 domain_runner_cpu_time(HearthDomain *dom)
@@ -865,9 +926,7 @@ static void runtime_handle_worker_gone(DomainRuntime *rt)
             rt->child_watch = 0;
         }
         if (spawn_worker(rt, TRUE, &error)) {
-            rt->connect_deadline = g_get_monotonic_time() + START_TIMEOUT_MS * 1000;
-            rt->connect_delay_ms = 1;
-            rt->connect_timer = g_timeout_add(1, try_connect, rt);
+            begin_connect(rt);
             return;
         }
         g_warning("domain '%s': cannot adopt QEMU: %s", rt->dom->def->name, error->message);

@@ -41,6 +41,15 @@ void domain_runner_start_with_def(HearthDaemon *daemon, HearthDomain *dom, Heart
 void domain_runner_request(HearthDaemon *daemon, HearthDomain *dom, const char *cmd, json_t *args,
                            RunnerDoneFunc done, gpointer user_data);
 
+/* As domain_runner_request, for commands whose result the caller reads (result NULL on error).
+ * timeout_ms 0: the default. */
+typedef void (*RunnerReplyFunc)(json_t *result, const GError *error, gpointer user_data);
+void domain_runner_query(HearthDaemon *daemon, HearthDomain *dom, const char *cmd, json_t *args,
+                         guint timeout_ms, RunnerReplyFunc reply, gpointer user_data);
+
+/* Rewrite RUN/qemu/NAME/live.xml from dom->live (after its disk chains changed). */
+gboolean domain_runner_save_live(HearthDaemon *daemon, HearthDomain *dom, GError **error);
+
 /* At start: reconnect to every live worker in RUN/qemu, take over guests whose worker died,
  * and record the final state of those that ended while hearthd was down. */
 void domain_runner_adopt_all(HearthDaemon *daemon);

@@ -27,7 +27,7 @@ static gboolean fill_one(HearthDomainDisk *disk, GError **error)
         g_auto(ImageInfo) info = {0};
         g_autofree char *backing = NULL;
 
-        if (!cur->path || cur->backing || cur->backing_end)
+        if (!cur->path || cur->backing_end)
             return TRUE;
         if (g_hash_table_contains(seen, cur->path)) {
             g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG,
@@ -36,6 +36,12 @@ static gboolean fill_one(HearthDomainDisk *disk, GError **error)
             return FALSE;
         }
         g_hash_table_add(seen, g_strdup(cur->path));
+        /* Layers the XML names are taken as given; the chain goes on below the last one
+         * (libvirt's persistent XML after a snapshot names just one level). */
+        if (cur->backing) {
+            cur = cur->backing;
+            continue;
+        }
         if (!image_probe_file(cur->path, &info, error))
             return FALSE;
         if (!cur->format || g_str_equal(cur->format, "raw") || !info.backing_file) {

@@ -96,7 +96,7 @@ static void cmd_qmp(struct worker *w, uint64_t seq, json_t *req)
 
 bool wk_command_is_immediate(const char *cmd)
 {
-    return strcmp(cmd, "status") == 0;
+    return strcmp(cmd, "status") == 0 || strcmp(cmd, "job-info") == 0;
 }
 
 void wk_command_run(struct worker *w, uint64_t seq, const char *cmd, json_t *req)
@@ -136,7 +136,7 @@ void wk_command_run(struct worker *w, uint64_t seq, const char *cmd, json_t *req
         }
         w->done = true;
         wk_control_reply(w, seq, json_object());
-    } else {
+    } else if (!wk_jobs_command(w, seq, cmd, req)) {
         wk_control_fail(w, seq, WK_ERR_NO_SUPPORT, "unknown command '%s'", cmd);
     }
 }

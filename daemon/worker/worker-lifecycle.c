@@ -153,6 +153,7 @@ void wk_lifecycle_qmp_event(struct worker *w, json_t *ev)
     if (json_object_get(ev, "timestamp"))
         json_object_set(note, "timestamp", json_object_get(ev, "timestamp"));
     wk_control_broadcast(w, note);
+    wk_jobs_qmp_event(w, name, data);
 
     if (strcmp(name, "STOP") == 0) {
         /* Not a pause: the STOP of a reboot, or of a guest on its way out. */
@@ -248,6 +249,8 @@ static void start_done(struct worker *w)
         start_failed(w, err, NULL);
         return;
     }
+    if (w->adopt)
+        wk_jobs_adopted(w);
     /* Adopted in a state nobody handled while no worker ran: handle it now. */
     if (w->adopt && w->state == WK_SHUTDOWN)
         apply_action(w, w->conf.on_poweroff, WK_SHUTOFF_SHUTDOWN);
@@ -440,6 +443,7 @@ int wk_lifecycle_adopt(struct worker *w, char *err)
     if (wk_log_open(w, err) < 0 || wk_connect_unix("qmp.sock", &fd, err) < 0)
         return -1;
     wk_log_write(w, "adopted QEMU process %d", (int)w->qemu_pid);
+    wk_jobs_load(w);
     wk_qmp_attach(&w->qmp, fd);
     wk_qmp_send(w, "qmp_capabilities", NULL, caps_done, 0);
     w->start_deadline = wk_now_ms() + w->conf.start_timeout_ms;
@@ -458,6 +462,7 @@ void wk_lifecycle_qemu_exited(struct worker *w)
     if (w->qmp.fd >= 0)
         (void)wk_qmp_io(w, POLLIN, err);
     wk_qmp_close(w);
+    wk_jobs_qemu_exited(w);
     w->kill_at = 0;
     w->start_deadline = 0;
     if (w->have_wstatus)

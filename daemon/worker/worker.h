@@ -203,6 +203,16 @@ void wk_command_run(struct worker *w, uint64_t seq, const char *cmd, json_t *req
 /* Commands answered at once, never queued behind a running one. */
 bool wk_command_is_immediate(const char *cmd);
 
+/* worker-jobs.c ---------------------------------------------------------------------------- */
+
+/* snapshot, job-start, job-info, job-set-speed, job-abort, job-forget; false if not one. */
+bool wk_jobs_command(struct worker *w, uint64_t seq, const char *cmd, json_t *req);
+void wk_jobs_qmp_event(struct worker *w, const char *name, json_t *data);
+/* Adoption: read the jobs file, then (once QMP is up) learn how the jobs fared meanwhile. */
+void wk_jobs_load(struct worker *w);
+void wk_jobs_adopted(struct worker *w);
+void wk_jobs_qemu_exited(struct worker *w);
+
 /* worker-status.c -------------------------------------------------------------------------- */
 
 int wk_proc_start_time(pid_t pid, unsigned long long *start);
