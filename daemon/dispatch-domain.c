@@ -62,7 +62,7 @@ static HearthDaemon *daemon_of(HearthCall *call)
     if (!dom)                                                                                      \
         return DISPATCH_FAILED;
 
-static gboolean domain_matches(const HearthDomain *dom, guint flags)
+static gboolean domain_matches(HearthDaemon *daemon, const HearthDomain *dom, guint flags)
 {
     gboolean active = hearth_domain_is_active(dom);
 
@@ -74,7 +74,10 @@ static gboolean domain_matches(const HearthDomain *dom, guint flags)
     FILTER_PAIR(LIST_PERSISTENT, LIST_TRANSIENT, dom->persistent);
     FILTER_PAIR(LIST_AUTOSTART, LIST_NO_AUTOSTART, dom->autostart);
     FILTER_PAIR(LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE, FALSE);
-    FILTER_PAIR(LIST_HAS_SNAPSHOT, LIST_NO_SNAPSHOT, FALSE);
+    /* Counting snapshots reads their directory: only when the filter asks. */
+    FILTER_PAIR(LIST_HAS_SNAPSHOT, LIST_NO_SNAPSHOT,
+                (flags & (LIST_HAS_SNAPSHOT | LIST_NO_SNAPSHOT)) &&
+                    snapshot_store_count(daemon, dom) > 0);
     FILTER_PAIR(LIST_HAS_CHECKPOINT, LIST_NO_CHECKPOINT, FALSE);
 #undef FILTER_PAIR
     if (flags & (LIST_RUNNING | LIST_PAUSED | LIST_SHUTOFF | LIST_OTHER)) {
@@ -104,7 +107,7 @@ DispatchResult dispatch_connect_list_all_domains(HearthCall *call,
     for (guint i = 0; i < all->len; i++) {
         const HearthDomain *dom = all->pdata[i];
 
-        if (!domain_matches(dom, args->flags))
+        if (!domain_matches(daemon_of(call), dom, args->flags))
             continue;
         if (args->need_results)
             domain_to_wire(dom, &ret->domains_val[n]);
@@ -586,6 +589,12 @@ DispatchResult dispatch_domain_rename(HearthCall *call, const RemoteDomainRename
         return DISPATCH_FAILED;
     }
     LOOKUP_OR_FAIL(dom, &args->dom);
+    /* The snapshots' metadata names the domain: libvirt refuses too. */
+    if (snapshot_store_count(daemon_of(call), dom) > 0) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
+                    _("cannot rename domain with snapshots"));
+        return DISPATCH_FAILED;
+    }
     old_def = domain_def_copy(dom->def);
     if (!domain_store_rename(store_of(call), dom, args->new_name, error))
         return DISPATCH_FAILED;

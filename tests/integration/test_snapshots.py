@@ -709,3 +709,24 @@ def test_reuse_external_and_no_metadata(snapenv):
     assert g.disk_chain("vda", inactive=True) == [(str(snapenv.img / "mine.h1"), None)]
     assert backing_chain(snapenv.img / "mine.n1")[:3] == [
         (str(snapenv.img / "mine.n1"), "qcow2"), (str(mine), "qcow2"), (str(top), "qcow2")]
+
+
+def test_snapshot_list_filters_and_rename(hearth, tmp_path):
+    """list --with-snapshot/--without-snapshot see snapshot metadata, and a domain with
+    snapshots cannot be renamed (its snapshots name it), as in libvirt."""
+    import subprocess
+    img = tmp_path / "f1.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(img), "16M"], check=True)
+    xml = ("<domain type='qemu'><name>f1</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+           "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+           "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+           "<source file='%s'/><target dev='vda' bus='virtio'/></disk></devices></domain>" % img)
+    hearth.virsh("define", "/dev/stdin", input=xml)
+    hearth.virsh("define", "/dev/stdin", input=xml.replace("<name>f1<", "<name>f2<")
+                 .replace(str(img), str(tmp_path / "other.qcow2")))
+    hearth.virsh("snapshot-create-as", "f1", "s1", "--disk-only", "--atomic")
+    assert hearth.virsh("list", "--all", "--with-snapshot", "--name").stdout.split() == ["f1"]
+    assert hearth.virsh("list", "--all", "--without-snapshot", "--name").stdout.split() == ["f2"]
+    cp = hearth.virsh("domrename", "f1", "f9", check=False)
+    assert cp.returncode == 1 and "cannot rename domain with snapshots" in cp.stderr, cp.stderr
+    assert hearth.virsh("snapshot-list", "f1", "--name").stdout.split() == ["s1"]
