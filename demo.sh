@@ -16,9 +16,11 @@ guest=$top/tests/guest/cache
 
 mkdir -p "$root"
 uri="qemu+unix:///system?socket=$root/run/hearth/hearth-sock"
-"$top/build/daemon/hearthd" --root "$root" &
+# Its own session: a Ctrl-C in this terminal reaches the script (which stops the guest first).
+setsid "$top/build/daemon/hearthd" --root "$root" &
 daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT INT TERM
+# Guests outlive hearthd by design; the demo's own guest goes when the demo ends.
+trap 'virsh -c "$uri" destroy demo-vm >/dev/null 2>&1; kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT INT TERM
 for _ in $(seq 100); do
     [ -S "$root/run/hearth/hearth-sock" ] && virsh -q -c "$uri" version >/dev/null 2>&1 && break
     sleep 0.05
@@ -39,6 +41,9 @@ cat > "$root/demo-vm.xml" <<XML
     <initrd>$guest/initrd.gz</initrd>
     <cmdline>console=ttyS0 quiet</cmdline>
   </os>
+  <features>
+    <acpi/>
+  </features>
   <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
@@ -75,7 +80,7 @@ run suspend demo-vm
 run domstate --reason demo-vm
 run resume demo-vm
 run shutdown demo-vm
-for _ in $(seq 100); do
+for _ in $(seq 300); do
     [ "$(virsh -c "$uri" domstate demo-vm 2>/dev/null)" = "shut off" ] && break
     sleep 0.1
 done
@@ -84,5 +89,5 @@ run start demo-vm
 
 echo
 echo "hearthd is serving, with demo-vm running; try: virsh -c '$uri' list --all"
-echo "(Ctrl-C stops the daemon; definitions stay in $root/etc/hearth/qemu)"
+echo "(Ctrl-C stops the demo guest and the daemon; definitions stay in $root/etc/hearth/qemu)"
 wait $daemon
