@@ -1,4 +1,5 @@
 #include "blockjob.h"
+#include "uuid-util.h"
 #include "blockjob-chain.h"
 #include "blockjob-offline.h"
 #include "domain-events.h"
@@ -22,19 +23,6 @@ struct BlockJob {
 static GHashTable *tables; /* domain uuid (16 bytes) → GPtrArray of BlockJob * */
 
 static void parked_release(const HearthDomain *dom, const char *id);
-
-static guint uuid_hash(gconstpointer key)
-{
-    guint h;
-
-    memcpy(&h, key, sizeof(h));
-    return h;
-}
-
-static gboolean uuid_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, 16) == 0;
-}
 
 void blockjob_spec_free(BlockJobSpec *spec)
 {
@@ -65,8 +53,8 @@ static GPtrArray *jobs_of(const HearthDomain *dom, gboolean create)
     GPtrArray *jobs;
 
     if (!tables)
-        tables =
-            g_hash_table_new_full(uuid_hash, uuid_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+        tables = g_hash_table_new_full(hearth_uuid_hash, hearth_uuid_equal, g_free,
+                                       (GDestroyNotify)g_ptr_array_unref);
     jobs = g_hash_table_lookup(tables, uuid);
     if (!jobs && create) {
         jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_free);

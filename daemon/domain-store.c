@@ -18,19 +18,6 @@ struct DomainStore {
     GHashTable *by_id;   /* id → HearthDomain, active only */
 };
 
-static guint uuid_hash(gconstpointer key)
-{
-    guint h;
-
-    memcpy(&h, key, sizeof(h)); /* UUIDs are random enough already */
-    return h;
-}
-
-static gboolean uuid_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, HEARTH_UUID_LEN) == 0;
-}
-
 static void hearth_domain_free(HearthDomain *dom)
 {
     domain_def_free(dom->def);
@@ -46,7 +33,7 @@ DomainStore *domain_store_new(const char *domain_dir, const char *autostart_dir)
     store->autostart_dir = g_strdup(autostart_dir);
     store->by_name =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)hearth_domain_free);
-    store->by_uuid = g_hash_table_new(uuid_hash, uuid_equal);
+    store->by_uuid = g_hash_table_new(hearth_uuid_hash, hearth_uuid_equal);
     store->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
     return store;
 }

@@ -4,6 +4,7 @@
  * persistent definition moves to them. Either way the metadata is written last, as libvirt's
  * domainsnapshot XML, and the snapshot becomes the current one. */
 #include "blockjob-chain.h"
+#include "uuid-util.h"
 #include "blockjob.h"
 #include "domain-runner.h"
 #include "hearth-error.h"
@@ -45,19 +46,6 @@ typedef struct {
 
 /* Domains with a snapshot being taken (uuid keys): one at a time per domain. */
 static GHashTable *busy;
-
-static guint uuid_hash(gconstpointer key)
-{
-    guint h;
-
-    memcpy(&h, key, sizeof(h));
-    return h;
-}
-
-static gboolean uuid_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, 16) == 0;
-}
 
 static void plan_free(DiskPlan *p)
 {
@@ -644,7 +632,7 @@ DispatchResult snapshot_create(HearthCall *call, HearthDomain *dom, const char *
     ctx->live = active;
     ctx->plans = g_steal_pointer(&plans);
     if (!busy)
-        busy = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
+        busy = g_hash_table_new_full(hearth_uuid_hash, hearth_uuid_equal, g_free, NULL);
     g_hash_table_add(busy, g_memdup2(ctx->uuid, 16));
     if (active) {
         start_live(ctx, dom);

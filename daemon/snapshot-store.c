@@ -1,4 +1,5 @@
 #include "snapshot-store.h"
+#include "uuid-util.h"
 #include "atomic-file.h"
 #include "hearth-error.h"
 
@@ -27,19 +28,6 @@ struct SnapshotList {
 };
 
 static GHashTable *lists; /* domain uuid (16 bytes) → SnapshotList * */
-
-static guint uuid_hash(gconstpointer key)
-{
-    guint h;
-
-    memcpy(&h, key, sizeof(h));
-    return h;
-}
-
-static gboolean uuid_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, 16) == 0;
-}
 
 static void list_free(SnapshotList *list)
 {
@@ -100,7 +88,8 @@ SnapshotList *snapshot_store_get(HearthDaemon *daemon, const HearthDomain *dom)
     SnapshotList *list;
 
     if (!lists)
-        lists = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, (GDestroyNotify)list_free);
+        lists = g_hash_table_new_full(hearth_uuid_hash, hearth_uuid_equal, g_free,
+                                      (GDestroyNotify)list_free);
     list = g_hash_table_lookup(lists, dom->def->uuid);
     if (list) {
         g_autofree char *dir = domain_dir(daemon, dom);

@@ -9,19 +9,6 @@
 #include <net/if.h>
 #include <string.h>
 
-static guint uuid_hash(gconstpointer key)
-{
-    guint h;
-
-    memcpy(&h, key, sizeof(h));
-    return h;
-}
-
-static gboolean uuid_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, HEARTH_UUID_LEN) == 0;
-}
-
 static void hearth_network_free(HearthNetwork *net)
 {
     network_def_free(net->def);
@@ -75,7 +62,7 @@ NetworkDriver *network_driver_new(const char *qemu_config_dir, const char *run_d
                       g_strcmp0(g_getenv("HEARTH_ALLOW_HOST_NETWORK"), "1") != 0;
     drv->by_name =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)hearth_network_free);
-    drv->by_uuid = g_hash_table_new(uuid_hash, uuid_equal);
+    drv->by_uuid = g_hash_table_new(hearth_uuid_hash, hearth_uuid_equal);
     return drv;
 }
 

@@ -69,3 +69,16 @@ gboolean hearth_uuid_is_null(const guint8 uuid[HEARTH_UUID_LEN])
 
     return memcmp(uuid, zero, HEARTH_UUID_LEN) == 0;
 }
+
+guint hearth_uuid_hash(gconstpointer uuid)
+{
+    guint h;
+
+    memcpy(&h, uuid, sizeof(h)); /* UUIDs are random enough already */
+    return h;
+}
+
+gboolean hearth_uuid_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, HEARTH_UUID_LEN) == 0;
+}

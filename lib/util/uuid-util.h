@@ -14,4 +14,8 @@ void hearth_uuid_format(const guint8 uuid[HEARTH_UUID_LEN], char out[HEARTH_UUID
 void hearth_uuid_generate(guint8 uuid[HEARTH_UUID_LEN]);
 gboolean hearth_uuid_is_null(const guint8 uuid[HEARTH_UUID_LEN]);
 
+/* For GHashTables keyed by the 16 raw bytes. */
+guint hearth_uuid_hash(gconstpointer uuid);
+gboolean hearth_uuid_equal(gconstpointer a, gconstpointer b);
+
 G_END_DECLS
