@@ -365,13 +365,16 @@ def test_suspend_resume(guests, event_loop):
     assert parse_list(h.virsh("list").stdout)[0][1:] == ("sr1", "paused")
     assert g.dominfo()["State"] == "paused"
     assert ev.wait_for(g.name, SUSPENDED, PAUSED), ev.of(g.name)
-    # a paused guest really does not run: no CPU time passes
+    # a paused guest really does not run: its vCPUs burn nothing.  cpuTime is the whole QEMU
+    # process (as libvirt reports it), whose main loop may still take a clock tick or two for
+    # the monitor; a booting TCG guest burns most of a core, so a tenth of a second is the bar.
     c = h.connect()
     try:
         d = c.lookupByName(g.name)
         t1 = d.info()[4]
         time.sleep(1.0)
-        assert d.info()[4] == t1, "CPU time advanced while paused"
+        spent = d.info()[4] - t1
+        assert 0 <= spent <= 100_000_000, "CPU time advanced %d ns while paused" % spent
         assert d.state() == [libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER]
     finally:
         c.close()
