@@ -72,9 +72,16 @@ gboolean hearth_uuid_is_null(const guint8 uuid[HEARTH_UUID_LEN])
 
 guint hearth_uuid_hash(gconstpointer uuid)
 {
-    guint h;
+    guint32 w[HEARTH_UUID_LEN / 4];
+    guint32 h;
 
-    memcpy(&h, uuid, sizeof(h)); /* UUIDs are random enough already */
+    /* Every byte counts: hand-written UUIDs often differ only at the end (…-000000000001,
+     * …-000000000002), and hashing a prefix made such tables degenerate into lists. */
+    memcpy(w, uuid, sizeof(w));
+    h = w[0] ^ (w[1] * 0x9e3779b1u) ^ (w[2] * 0x85ebca77u) ^ (w[3] * 0xc2b2ae3du);
+    h ^= h >> 16;
+    h *= 0x7feb352du;
+    h ^= h >> 15;
     return h;
 }
 

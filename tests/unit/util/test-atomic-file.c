@@ -63,11 +63,35 @@ static void test_uuid_roundtrip(void)
     g_assert_false(hearth_uuid_is_null(u));
 }
 
+/* Sequential UUIDs (…-000000000001, …-000000000002, as scripts write them) must spread over a
+ * table's buckets: a hash of the first bytes alone put 10,000 of them in one bucket. */
+static void test_uuid_hash_spread(void)
+{
+    g_autoptr(GHashTable) low_bits = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_autoptr(GHashTable) low_bits_front = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    for (guint i = 0; i < 10000; i++) {
+        char s[HEARTH_UUID_STRING_LEN];
+        guint8 u[HEARTH_UUID_LEN];
+
+        g_snprintf(s, sizeof(s), "be000000-0000-4000-8000-%012x", i);
+        g_assert_true(hearth_uuid_parse(s, u));
+        g_hash_table_add(low_bits, GUINT_TO_POINTER((hearth_uuid_hash(u) & 0x3fff) + 1));
+        g_snprintf(s, sizeof(s), "%08x-0000-4000-8000-000000000000", i);
+        g_assert_true(hearth_uuid_parse(s, u));
+        g_hash_table_add(low_bits_front, GUINT_TO_POINTER((hearth_uuid_hash(u) & 0x3fff) + 1));
+    }
+    /* 10,000 random values in 16,384 buckets occupy about 6,300 of them. */
+    g_assert_cmpuint(g_hash_table_size(low_bits), >, 5000);
+    g_assert_cmpuint(g_hash_table_size(low_bits_front), >, 5000);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/atomic-file/write-replace", test_write_replace);
     g_test_add_func("/atomic-file/missing-dir", test_write_into_missing_dir);
     g_test_add_func("/uuid/roundtrip", test_uuid_roundtrip);
+    g_test_add_func("/uuid/hash-spread", test_uuid_hash_spread);
     return g_test_run();
 }
