@@ -1,9 +1,9 @@
-/* One qemu-img after another (GSubprocess, never waited on in the main loop); its -p output
+/* One qemu-img after another (never waited on in the main loop); its -p output
  * ("    (42.00/100%)\r") is the job's progress, reported as cur/end out of 10000. */
 #include "blockjob-offline.h"
+#include "child-process.h"
 #include "hearth-error.h"
 
-#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +16,8 @@ typedef struct {
     char *id;
     GPtrArray *steps; /* GStrv, run in order */
     guint step;
-    GSubprocess *proc;
-    GCancellable *cancel; /* pending reads of qemu-img's output, cancelled when this goes */
-    GString *output;      /* the tail of qemu-img's output, for an error message */
-    guint8 buf[4096];
+    ChildProcess *proc;
+    GString *output; /* the tail of qemu-img's output, for an error message */
     gboolean cancelled;
     HearthCall *abort_call; /* a synchronous abort waiting for qemu-img to go */
 } OfflineRun;
@@ -30,11 +28,9 @@ static void run_free(OfflineRun *r)
 {
     if (runs)
         g_ptr_array_remove(runs, r);
-    g_cancellable_cancel(r->cancel);
-    g_object_unref(r->cancel);
     g_free(r->id);
     g_ptr_array_unref(r->steps);
-    g_clear_object(&r->proc);
+    g_clear_pointer(&r->proc, child_process_free);
     g_string_free(r->output, TRUE);
     g_free(r);
 }
@@ -82,34 +78,18 @@ static void parse_progress(OfflineRun *r, BlockJob *job)
     blockjob_offline_progress(job, (guint64)(pct * PROGRESS_END / 100), PROGRESS_END);
 }
 
-static void on_output(GObject *source, GAsyncResult *res, gpointer data);
-
-static void read_more(OfflineRun *r)
+static void on_output(ChildProcess *proc, const char *data, gsize len, gpointer user_data)
 {
-    GInputStream *out = g_subprocess_get_stdout_pipe(r->proc);
+    OfflineRun *r = user_data;
+    HearthDomain *dom = domain_store_lookup_by_uuid(r->daemon->domains, r->uuid);
+    BlockJob *job = dom ? blockjob_find_id(dom, r->id) : NULL;
 
-    g_input_stream_read_async(out, r->buf, sizeof(r->buf), G_PRIORITY_DEFAULT, r->cancel, on_output,
-                              r);
-}
-
-static void on_output(GObject *source, GAsyncResult *res, gpointer data)
-{
-    OfflineRun *r = data;
-    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, NULL);
-    HearthDomain *dom;
-    BlockJob *job;
-
-    /* EOF (on_step_exit finishes), or cancelled: then r is gone already. */
-    if (n <= 0)
-        return;
-    dom = domain_store_lookup_by_uuid(r->daemon->domains, r->uuid);
-    job = dom ? blockjob_find_id(dom, r->id) : NULL;
-    g_string_append_len(r->output, (const char *)r->buf, n);
+    (void)proc;
+    g_string_append_len(r->output, data, (gssize)len);
     if (r->output->len > 4096)
         g_string_erase(r->output, 0, (gssize)(r->output->len - 4096));
     if (job)
         parse_progress(r, job);
-    read_more(r);
 }
 
 /* ---- steps ---- */
@@ -130,16 +110,14 @@ static char *error_text(OfflineRun *r)
     return g_strdup(_("qemu-img failed"));
 }
 
-static void on_step_exit(GObject *source, GAsyncResult *res, gpointer data)
+static void on_step_exit(ChildProcess *proc, gpointer data)
 {
     OfflineRun *r = data;
-    GSubprocess *proc = G_SUBPROCESS(source);
     HearthDomain *dom = domain_store_lookup_by_uuid(r->daemon->domains, r->uuid);
     BlockJob *job = dom ? blockjob_find_id(dom, r->id) : NULL;
     HearthCall *abort_call = g_steal_pointer(&r->abort_call);
     g_autoptr(GError) error = NULL;
 
-    g_subprocess_wait_finish(proc, res, NULL);
     if (!job) {
         run_free(r);
         return;
@@ -151,7 +129,7 @@ static void on_step_exit(GObject *source, GAsyncResult *res, gpointer data)
             hearth_call_complete(abort_call);
         return;
     }
-    if (!g_subprocess_get_successful(proc)) {
+    if (!child_process_succeeded(proc)) {
         g_autofree char *why = error_text(r);
 
         blockjob_end(r->daemon, dom, job, "failed", FALSE, why);
@@ -169,7 +147,7 @@ static void on_step_exit(GObject *source, GAsyncResult *res, gpointer data)
     blockjob_offline_progress(job, PROGRESS_END, PROGRESS_END);
     /* An active commit waits for its pivot (or an abort), as a live one does. */
     if (blockjob_spec(job)->type == BLOCK_JOB_TYPE_ACTIVE_COMMIT) {
-        g_clear_object(&r->proc);
+        g_clear_pointer(&r->proc, child_process_free);
         blockjob_set_ready(r->daemon, dom, job);
         return;
     }
@@ -181,15 +159,13 @@ static gboolean start_step(OfflineRun *r, GError **error)
 {
     GStrv argv = r->steps->pdata[r->step];
 
-    g_clear_object(&r->proc);
+    g_clear_pointer(&r->proc, child_process_free);
     g_string_truncate(r->output, 0);
-    r->proc =
-        g_subprocess_newv((const char *const *)argv,
-                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, error);
+    r->proc = child_process_spawn((const char *const *)argv, NULL,
+                                  CHILD_STDOUT_PIPE | CHILD_STDERR_MERGE, error);
     if (!r->proc)
         return FALSE;
-    read_more(r);
-    g_subprocess_wait_async(r->proc, NULL, on_step_exit, r);
+    child_process_watch(r->proc, on_output, on_step_exit, r);
     return TRUE;
 }
 
@@ -211,7 +187,6 @@ BlockJob *blockjob_offline_begin(HearthDaemon *daemon, HearthDomain *dom, BlockJ
     r->id = g_strdup(spec->id);
     r->steps = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
     r->output = g_string_new(NULL);
-    r->cancel = g_cancellable_new();
     switch (spec->type) {
     case BLOCK_JOB_TYPE_PULL:
         /* Safe-mode rebase: the data the top image no longer finds below comes up into it. */
@@ -290,6 +265,6 @@ DispatchResult blockjob_offline_abort(HearthCall *call, HearthDomain *dom, Block
      * image of the chain readable as before. */
     r->cancelled = TRUE;
     r->abort_call = call;
-    g_subprocess_force_exit(r->proc);
+    child_process_kill(r->proc);
     return DISPATCH_ASYNC;
 }

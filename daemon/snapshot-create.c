@@ -6,6 +6,7 @@
 #include "blockjob-chain.h"
 #include "uuid-util.h"
 #include "blockjob.h"
+#include "child-process.h"
 #include "domain-runner.h"
 #include "hearth-error.h"
 #include "image-probe.h"
@@ -14,7 +15,6 @@
 #include "snapshot-store.h"
 
 #include <errno.h>
-#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -410,21 +410,20 @@ static void start_live(CreateCtx *ctx, HearthDomain *dom)
 
 static void create_next_offline(CreateCtx *ctx);
 
-static void on_qemu_img(GObject *source, GAsyncResult *res, gpointer data)
+static void on_qemu_img(ChildProcess *proc, gpointer data)
 {
     CreateCtx *ctx = data;
-    GSubprocess *proc = G_SUBPROCESS(source);
     DiskPlan *p = ctx->plans->pdata[ctx->next];
-    g_autofree char *err_text = NULL;
     g_autoptr(GError) error = NULL;
 
-    if (g_subprocess_communicate_utf8_finish(proc, res, NULL, &err_text, &error) &&
-        !g_subprocess_get_successful(proc)) {
+    if (!child_process_succeeded(proc)) {
+        g_autofree char *err_text = g_strstrip(g_strdup(child_process_stderr(proc)));
+
         g_set_error(&error, HEARTH_ERROR, HEARTH_ERR_OPERATION_FAILED,
                     _("failed to create image file '%s': %s"), p->file,
-                    err_text ? g_strstrip(err_text) : _("qemu-img failed"));
+                    *err_text ? err_text : _("qemu-img failed"));
     }
-    g_object_unref(proc);
+    child_process_free(proc);
     if (error) {
         create_finish(ctx, error);
         return;
@@ -437,7 +436,7 @@ static void create_next_offline(CreateCtx *ctx)
 {
     g_autoptr(GError) error = NULL;
     DiskPlan *p;
-    GSubprocess *proc;
+    ChildProcess *proc;
 
     while (ctx->next < ctx->plans->len && !((DiskPlan *)ctx->plans->pdata[ctx->next])->create)
         ctx->next++;
@@ -446,16 +445,17 @@ static void create_next_offline(CreateCtx *ctx)
         return;
     }
     p = ctx->plans->pdata[ctx->next];
-    proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                            &error, ctx->qemu_img, "create", "-q", "-f", "qcow2", "-F",
-                            p->backing_fmt, "-b", p->backing, p->file, NULL);
+    proc = child_process_spawn((const char *const[]){ctx->qemu_img, "create", "-q", "-f", "qcow2",
+                                                     "-F", p->backing_fmt, "-b", p->backing,
+                                                     p->file, NULL},
+                               NULL, CHILD_STDERR_PIPE, &error);
     if (!proc) {
         create_finish(ctx, error);
         return;
     }
     /* From here the file is ours to remove if anything fails. */
     p->created = TRUE;
-    g_subprocess_communicate_utf8_async(proc, NULL, NULL, on_qemu_img, ctx);
+    child_process_watch(proc, NULL, on_qemu_img, ctx);
 }
 
 /* ---- the request ---- */

@@ -2,10 +2,10 @@
  * /proc, exits are seen through a pidfd, and signals go through the pidfd so a PID reused
  * after the check can never be hit. */
 #include "dnsmasq-process.h"
+#include "child-process.h"
 #include "hearth-error.h"
 
 #include <errno.h>
-#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <poll.h>
 #include <signal.h>
@@ -133,32 +133,31 @@ static pid_t read_pid_file(const char *path)
 
 gboolean dnsmasq_process_start(const DnsmasqLaunch *l, DnsmasqPid *out, GError **error)
 {
-    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
-        G_SUBPROCESS_FLAGS_STDIN_INHERIT | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_autoptr(GSubprocess) proc = NULL;
+    g_autoptr(ChildProcess) proc = NULL;
     g_autoptr(GError) local = NULL;
     g_autofree char *conf_arg = g_strconcat("--conf-file=", l->conf_file, NULL);
     g_autofree char *script_arg = g_strconcat("--dhcp-script=", l->helper, NULL);
     g_autofree char *err_text = NULL;
+    g_auto(GStrv) env = g_get_environ();
     DnsmasqPid p = {0};
     gint64 deadline;
 
     /* A pid file left by an earlier dnsmasq must not be mistaken for this one's. */
     unlink(l->pid_file);
-    g_subprocess_launcher_setenv(launcher, "HEARTH_LEASES_FILE", l->leases_file, TRUE);
-    g_subprocess_launcher_setenv(launcher, "VIR_BRIDGE_NAME", l->bridge, TRUE);
-    proc = g_subprocess_launcher_spawn(launcher, &local, l->binary, conf_arg, "--leasefile-ro",
-                                       script_arg, NULL);
-    if (!proc || !g_subprocess_communicate_utf8(proc, NULL, NULL, NULL, &err_text, &local)) {
+    env = g_environ_setenv(env, "HEARTH_LEASES_FILE", l->leases_file, TRUE);
+    env = g_environ_setenv(env, "VIR_BRIDGE_NAME", l->bridge, TRUE);
+    proc = child_process_spawn(
+        (const char *const[]){l->binary, conf_arg, "--leasefile-ro", script_arg, NULL},
+        (const char *const *)env, CHILD_STDERR_PIPE, &local);
+    if (!proc || !child_process_communicate(proc, NULL, &err_text, &local)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_FAILED, _("cannot run %s: %s"),
                     l->binary, local->message);
         return FALSE;
     }
-    if (!g_subprocess_get_successful(proc)) {
+    if (!child_process_succeeded(proc)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_FAILED,
                     _("dnsmasq failed to start on bridge '%s': %s"), l->bridge,
-                    err_text && *g_strstrip(err_text) ? err_text : _("no message"));
+                    *g_strstrip(err_text) ? err_text : _("no message"));
         return FALSE;
     }
     /* The launcher exits once the daemon has written its pid file; allow a moment anyway. */

@@ -2,9 +2,9 @@
  * §5.8): DHCP/DNS accepted on the bridge, guests out and replies back in, everything else
  * into or out of the bridge rejected, and masquerade for the subnet leaving the bridge. */
 #include "nat-firewall.h"
+#include "child-process.h"
 #include "hearth-error.h"
 
-#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <jansson.h>
 #include <string.h>
@@ -178,20 +178,17 @@ char *nat_firewall_load_text(const char *table, const char *ruleset)
 }
 
 struct NftCommand {
-    GSubprocess *proc;
+    ChildProcess *proc;
     char *what; /* for messages */
 };
 
 static NftCommand *nft_start(const char *what, GError **error, const char *const *argv)
 {
-    g_autoptr(GSubprocessLauncher) l =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
     g_autoptr(GError) local = NULL;
     NftCommand *cmd;
-    GSubprocess *proc;
+    ChildProcess *proc;
 
-    g_subprocess_launcher_set_stdin_file_path(l, "/dev/null");
-    proc = g_subprocess_launcher_spawnv(l, argv, &local);
+    proc = child_process_spawn(argv, NULL, CHILD_STDOUT_PIPE | CHILD_STDERR_PIPE, &local);
     if (!proc) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_BUILD_FIREWALL, _("%s: cannot run %s: %s"),
                     what, argv[0], local->message);
@@ -209,16 +206,16 @@ gboolean nat_firewall_wait(NftCommand *cmd, char **out, GError **error)
     g_autoptr(GError) local = NULL;
     gboolean ok;
 
-    ok = g_subprocess_communicate_utf8(cmd->proc, NULL, NULL, &stdout_text, &stderr_text, &local);
+    ok = child_process_communicate(cmd->proc, &stdout_text, &stderr_text, &local);
     if (!ok)
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_BUILD_FIREWALL, "%s: %s", cmd->what,
                     local->message);
-    else if (!(ok = g_subprocess_get_successful(cmd->proc)))
+    else if (!(ok = child_process_succeeded(cmd->proc)))
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_BUILD_FIREWALL, "%s: %s", cmd->what,
-                    stderr_text ? g_strstrip(stderr_text) : "");
+                    g_strstrip(stderr_text));
     else if (out)
         *out = g_steal_pointer(&stdout_text);
-    g_object_unref(cmd->proc);
+    child_process_free(cmd->proc);
     g_free(cmd->what);
     g_free(cmd);
     return ok;

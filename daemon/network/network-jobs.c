@@ -4,7 +4,6 @@
 #include "bridge-netlink.h"
 #include "hearth-error.h"
 
-#include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -175,14 +174,11 @@ static void job_free(NetworkJob *job)
     g_free(job);
 }
 
-static gpointer delete_retired_thread(gpointer name)
-{
-    network_delete_retired(name);
-    g_free(name);
-    return NULL;
-}
+static gboolean job_done(gpointer data);
 
-static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+/* Bring-up and teardown block (netlink, nft, dnsmasq): each job has a thread of its own, and
+ * its result comes back to the main loop. */
+static gpointer job_thread(gpointer data)
 {
     NetworkJob *job = data;
     g_autofree char *retired = NULL;
@@ -191,12 +187,11 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
         network_teardown(job->drv->paths, job->name, job->rt, &retired);
     else
         network_bringup(job->drv->paths, &job->tools, job->live, job->rt, &job->error);
-    /* The reply goes out while a thread of its own deletes the retired bridge: a GTask
-     * completes only once its thread function returns. */
+    /* The reply goes out before the retired bridge is deleted, which is slow. */
+    g_idle_add(job_done, job);
     if (retired)
-        g_thread_unref(
-            g_thread_new("bridge-delete", delete_retired_thread, g_steal_pointer(&retired)));
-    g_task_return_boolean(task, TRUE);
+        network_delete_retired(retired);
+    return NULL;
 }
 
 static void job_finish(NetworkJob *job)
@@ -224,7 +219,7 @@ static void job_finish(NetworkJob *job)
     }
 }
 
-static void job_done(GObject *source, GAsyncResult *res, gpointer data)
+static gboolean job_done(gpointer data)
 {
     NetworkJob *job = data;
 
@@ -233,17 +228,15 @@ static void job_done(GObject *source, GAsyncResult *res, gpointer data)
     if (!job->drv->shutting_down && job->done)
         job->done(job->error, job->user_data);
     job_free(job);
+    return G_SOURCE_REMOVE;
 }
 
 static void job_run(NetworkJob *job)
 {
-    g_autoptr(GTask) task = g_task_new(NULL, NULL, job_done, job);
-
     job->since = g_get_monotonic_time();
     job->drv->jobs++;
     job->net->busy = job->stop ? NETWORK_STOPPING : NETWORK_STARTING;
-    g_task_set_task_data(task, job, NULL);
-    g_task_run_in_thread(task, job_thread);
+    g_thread_unref(g_thread_new("network-job", job_thread, job));
 }
 
 static NetworkJob *start_job(NetworkDriver *drv, HearthNetwork *net, GError **error)
