@@ -141,7 +141,7 @@ class Client:
         check("return" in msg, f"{cmd} failed: {msg}")
         return msg["return"]
 
-    def wait_event(self, pred, what, timeout=10):
+    def wait_event(self, pred, what, timeout=20):
         end = time.monotonic() + timeout
         while True:
             for i, ev in enumerate(self.events):
