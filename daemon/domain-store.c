@@ -531,10 +531,14 @@ gboolean domain_store_rename(DomainStore *store, HearthDomain *dom, const char *
 {
     g_autofree char *old_name = NULL;
     g_autofree char *old_path = NULL;
+    g_autoptr(GError) name_error = NULL;
     gboolean had_autostart = dom->autostart;
 
-    if (!domain_name_check(new_name, error))
+    if (!domain_name_check(new_name, &name_error)) {
+        /* as libvirt: a bad new name is an XML error, like a bad <name> */
+        g_set_error_literal(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR, name_error->message);
         return FALSE;
+    }
     if (hearth_domain_is_active(dom)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
                     _("cannot rename active domain"));

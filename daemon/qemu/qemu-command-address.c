@@ -13,7 +13,7 @@ static gboolean attr_uint(GHashTable *attrs, const char *name, guint max, guint 
     if (!s)
         return TRUE;
     if (!qemu_parse_uint(s, max, &v)) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_DETAIL,
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR,
                     _("invalid %s='%s' in the <address> of %s"), name, s, what);
         return FALSE;
     }
@@ -53,7 +53,7 @@ gboolean qemu_addr_parse(QemuDev *d, const char *xml, const char *who, GError **
         else if (s && strcmp(s, "off") == 0)
             d->addr.multifunction = HEARTH_TRISTATE_NO;
         else if (s) {
-            g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_DETAIL,
+            g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR,
                         _("invalid multifunction='%s' in the <address> of %s"), s, who);
             return FALSE;
         }
@@ -71,7 +71,7 @@ gboolean qemu_addr_parse(QemuDev *d, const char *xml, const char *who, GError **
         s = g_hash_table_lookup(attrs, "port");
         if (s && *s) {
             if (strspn(s, "0123456789.") != strlen(s) || s[0] == '.' || strstr(s, "..")) {
-                g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_DETAIL,
+                g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR,
                             _("invalid port='%s' in the <address> of %s"), s, who);
                 return FALSE;
             }

@@ -210,7 +210,7 @@ static gboolean int_attr(const HearthXmlExtra *extra, const char *name, int *out
     if (!s)
         return TRUE;
     if (!qemu_parse_uint(s, G_MAXINT, &v)) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_DETAIL, _("invalid %s='%s' in %s"), name, s,
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR, _("invalid %s='%s' in %s"), name, s,
                     who);
         return FALSE;
     }

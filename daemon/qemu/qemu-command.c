@@ -385,7 +385,7 @@ static gboolean build_smp(QemuCmd *cmd, GError **error)
         guint dies = cpu->dies ? cpu->dies : 1;
 
         if ((guint64)cpu->sockets * dies * cpu->cores * cpu->threads != max) {
-            g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_DETAIL,
+            g_set_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR,
                         _("CPU topology %u sockets × %u dies × %u cores × %u threads doesn't "
                           "match maximum vcpu count %u"),
                         cpu->sockets, dies, cpu->cores, cpu->threads, max);

@@ -22,7 +22,7 @@ static gboolean disk_type_parse(XNode *node, gboolean required, HearthDiskType *
     }
     i = conf_enum_index(disk_types, s);
     if (i < 0) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("unknown disk type '%s' in <%s>"), s,
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("unknown disk type '%s' in <%s>"), s,
                    (const char *)node->name);
         return FALSE;
     }
@@ -148,7 +148,7 @@ gboolean disk_parse(XNode *node, HearthDomainDisk *disk, GError **error)
     if (device) {
         i = conf_enum_index(disk_devices, device);
         if (i < 0) {
-            conf_error(error, HEARTH_ERR_XML_DETAIL, _("unknown disk device '%s' in <disk>"),
+            conf_error(error, HEARTH_ERR_XML_ERROR, _("unknown disk device '%s' in <disk>"),
                        device);
             return FALSE;
         }

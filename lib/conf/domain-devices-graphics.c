@@ -28,7 +28,7 @@ static gboolean graphics_port_parse(XNode *node, const char *attr, int *out, GEr
         return TRUE;
     }
     if (!conf_parse_uint(s, 65535, &v)) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL,
+        conf_error(error, HEARTH_ERR_XML_ERROR,
                    _("invalid %s '%s' in <graphics>: expected -1 or a port number"), attr, s);
         return FALSE;
     }

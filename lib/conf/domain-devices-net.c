@@ -61,7 +61,7 @@ gboolean net_parse(XNode *node, HearthDomainInterface *net, GError **error)
         if (xml_is(c, "mac") && !net->mac && xml_prop(c, "address") && !c->properties->next &&
             !xml_first_element(c)) {
             if (!net_mac_parse(xml_prop(c, "address"), &net->mac)) {
-                conf_error(error, HEARTH_ERR_XML_DETAIL,
+                conf_error(error, HEARTH_ERR_XML_ERROR,
                            _("invalid MAC address '%s' in <interface> (expected a unicast "
                              "address like 52:54:00:12:34:56)"),
                            xml_prop(c, "address"));

@@ -19,7 +19,7 @@ int device_info_parse_child(HearthDeviceInfo *info, XNode *c, gboolean boot_ok, 
             xml_first_element(c) || !xml_prop(c, "order"))
             return 0;
         if (!conf_parse_uint(xml_prop(c, "order"), G_MAXINT, &order) || order == 0) {
-            conf_error(error, HEARTH_ERR_XML_DETAIL,
+            conf_error(error, HEARTH_ERR_XML_ERROR,
                        _("invalid boot order '%s' in <%s>: expected a positive integer"),
                        xml_prop(c, "order"), (const char *)c->parent->name);
             return -1;

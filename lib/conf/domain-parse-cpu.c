@@ -29,7 +29,7 @@ static gboolean cpu_topology_parse(XNode *c, HearthDomainCpu *cpu, GError **erro
         if (!conf_prop_uint(c, names[i], G_MAXUINT, &v, error))
             return FALSE;
         if (v == 0) {
-            conf_error(error, HEARTH_ERR_XML_DETAIL,
+            conf_error(error, HEARTH_ERR_XML_ERROR,
                        _("attribute '%s' of <cpu><topology> must be a positive integer"), names[i]);
             return FALSE;
         }

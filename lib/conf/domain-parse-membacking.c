@@ -26,13 +26,13 @@ static gboolean hugepages_parse(XNode *node, HearthDomainMemoryBacking *mb, GErr
                                 &page.size_kib, error))
             return FALSE;
         if (page.size_kib == 0) {
-            conf_error(error, HEARTH_ERR_XML_DETAIL,
+            conf_error(error, HEARTH_ERR_XML_ERROR,
                        _("hugepage size in <memoryBacking> must be positive"));
             return FALSE;
         }
         page.nodeset = xml_prop_dup(c, "nodeset");
         if (page.nodeset && !conf_cpuset_check(page.nodeset)) {
-            conf_error(error, HEARTH_ERR_XML_DETAIL,
+            conf_error(error, HEARTH_ERR_XML_ERROR,
                        _("invalid nodeset '%s' in <memoryBacking><hugepages><page>"), page.nodeset);
             g_free(page.nodeset);
             return FALSE;

@@ -45,7 +45,7 @@ static gboolean os_boot_parse(XNode *c, HearthDomainOs *os, GError **error)
     HearthBootDev bd;
 
     if (!dev || i < 0) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL,
+        conf_error(error, HEARTH_ERR_XML_ERROR,
                    _("invalid boot device '%s' in <os><boot> (expected fd, cdrom, hd or "
                      "network)"),
                    dev ? dev : "");

@@ -50,8 +50,7 @@ static gboolean parse_uuid(XNode *c, HearthDomainDef *def, GError **error)
     g_autofree char *text = xml_text_dup(c);
 
     if (!hearth_uuid_parse(text, def->uuid)) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("invalid UUID '%s' in <uuid>"),
-                   g_strstrip(text));
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("invalid UUID '%s' in <uuid>"), g_strstrip(text));
         return FALSE;
     }
     return TRUE;
@@ -63,7 +62,7 @@ static gboolean parse_vcpu(XNode *c, HearthDomainDef *def, GError **error)
     guint64 v = 0;
 
     if (!conf_parse_uint(text, 16384, &v) || v == 0) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("<vcpu> must be a positive integer, got '%s'"),
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("<vcpu> must be a positive integer, got '%s'"),
                    g_strstrip(text));
         return FALSE;
     }
@@ -76,7 +75,7 @@ static gboolean parse_vcpu(XNode *c, HearthDomainDef *def, GError **error)
         if (!conf_prop_uint(c, "current", def->vcpus, &v, error))
             return FALSE;
         if (v == 0) {
-            conf_error(error, HEARTH_ERR_XML_DETAIL,
+            conf_error(error, HEARTH_ERR_XML_ERROR,
                        _("attribute 'current' of <vcpu> must be between 1 and %u"), def->vcpus);
             return FALSE;
         }
@@ -84,7 +83,7 @@ static gboolean parse_vcpu(XNode *c, HearthDomainDef *def, GError **error)
     }
     def->vcpu_cpuset = xml_prop_dup(c, "cpuset");
     if (def->vcpu_cpuset && !conf_cpuset_check(def->vcpu_cpuset)) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("invalid cpuset '%s' in <vcpu>"),
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("invalid cpuset '%s' in <vcpu>"),
                    def->vcpu_cpuset);
         return FALSE;
     }
@@ -112,7 +111,7 @@ static gboolean parse_lifecycle(XNode *c, const char *const *actions, char **out
     g_autofree char *text = g_strstrip(xml_text_dup(c));
 
     if (conf_enum_index(actions, text) < 0) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("invalid action '%s' in <%s>"), text,
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("invalid action '%s' in <%s>"), text,
                    (const char *)c->name);
         return FALSE;
     }
@@ -314,7 +313,7 @@ static gboolean parse_root(XNode *root, HearthDomainDef *def, GError **error)
             return FALSE;
     }
     if (!(seen & (1u << TOP_NAME))) {
-        conf_error(error, HEARTH_ERR_XML_ERROR, _("missing <name> in domain XML"));
+        conf_error(error, HEARTH_ERR_NO_NAME, _("missing name information in domain XML"));
         return FALSE;
     }
     if (!(seen & (1u << TOP_MEMORY))) {
@@ -340,13 +339,18 @@ static gboolean post_parse(HearthDomainDef *def, GError **error)
 
     g_autoptr(GError) name_error = NULL;
 
+    if (!def->name || !*def->name) {
+        conf_error(error, HEARTH_ERR_NO_NAME,
+                   _("missing name information in domain XML: <name> is empty"));
+        return FALSE;
+    }
     if (!domain_name_check(def->name, &name_error)) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("invalid <name> in domain XML: %s"),
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("invalid <name> in domain XML: %s"),
                    name_error->message);
         return FALSE;
     }
     if (def->max_memory_kib && def->max_memory_kib < def->memory_kib) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL,
+        conf_error(error, HEARTH_ERR_XML_ERROR,
                    _("<maxMemory> (%" G_GUINT64_FORMAT " KiB) must not be smaller than "
                      "<memory> (%" G_GUINT64_FORMAT " KiB)"),
                    def->max_memory_kib, def->memory_kib);

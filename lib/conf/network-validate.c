@@ -121,8 +121,8 @@ gboolean network_def_validate(HearthNetworkDef *def, GError **error)
 {
     g_autoptr(GError) name_error = NULL;
 
-    if (!def->name) {
-        conf_error(error, HEARTH_ERR_XML_ERROR, _("missing <name> in network XML"));
+    if (!def->name || !*def->name) {
+        conf_error(error, HEARTH_ERR_NO_NAME, _("missing name information in network XML"));
         return FALSE;
     }
     if (!network_name_check(def->name, &name_error)) {

@@ -180,11 +180,11 @@ static xmlDocPtr safe_run(const char *xml, gsize len, SafeState *st, GError **er
         return NULL;
     }
     if (len == 0) {
-        conf_error(error, HEARTH_ERR_XML_ERROR, _("malformed XML: empty document"));
+        conf_error(error, HEARTH_ERR_XML_DETAIL, _("malformed XML: empty document"));
         return NULL;
     }
     if (len > XML_SAFE_MAX_SIZE) {
-        conf_error(error, HEARTH_ERR_XML_ERROR,
+        conf_error(error, HEARTH_ERR_XML_DETAIL,
                    _("XML document too large: %" G_GSIZE_FORMAT " bytes exceeds the limit of %u "
                      "bytes"),
                    len, XML_SAFE_MAX_SIZE);
@@ -205,15 +205,15 @@ static xmlDocPtr safe_run(const char *xml, gsize len, SafeState *st, GError **er
                                 XML_PARSE_NOERROR | XML_PARSE_COMPACT);
     ctxt->_private = NULL;
     if (st->forbidden) {
-        conf_error(error, HEARTH_ERR_XML_ERROR, "%s", st->forbidden);
+        conf_error(error, HEARTH_ERR_XML_DETAIL, "%s", st->forbidden);
     } else if (!ctxt->wellFormed || !ctxt->nsWellFormed || (!doc && !st->tree)) {
         if (st->first_error)
-            conf_error(error, HEARTH_ERR_XML_ERROR, _("malformed XML at line %d: %s"),
+            conf_error(error, HEARTH_ERR_XML_DETAIL, _("malformed XML at line %d: %s"),
                        st->first_line, st->first_error);
         else
-            conf_error(error, HEARTH_ERR_XML_ERROR, _("malformed XML document"));
+            conf_error(error, HEARTH_ERR_XML_DETAIL, _("malformed XML document"));
     } else if (st->tree && !st->tree->doc->root) {
-        conf_error(error, HEARTH_ERR_XML_ERROR, _("malformed XML: no root element"));
+        conf_error(error, HEARTH_ERR_XML_DETAIL, _("malformed XML: no root element"));
     } else {
         g_free(st->first_error);
         return doc;

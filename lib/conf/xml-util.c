@@ -150,7 +150,7 @@ gboolean conf_prop_uint(XNode *node, const char *attr, guint64 max, guint64 *out
     if (!s)
         return TRUE;
     if (!conf_parse_uint(s, max, out)) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL,
+        conf_error(error, HEARTH_ERR_XML_ERROR,
                    _("invalid value '%s' for attribute '%s' of <%s>: expected an integer "
                      "between 0 and %" G_GUINT64_FORMAT),
                    s, attr, (const char *)node->name, max);
@@ -184,7 +184,7 @@ gboolean conf_prop_tristate(XNode *node, const char *attr, gboolean onoff, Heart
     } else if (strcmp(s, vals[2]) == 0) {
         *out = HEARTH_TRISTATE_NO;
     } else {
-        conf_error(error, HEARTH_ERR_XML_DETAIL,
+        conf_error(error, HEARTH_ERR_XML_ERROR,
                    _("invalid value '%s' for attribute '%s' of <%s>: expected '%s' or '%s'"), s,
                    attr, (const char *)node->name, vals[1], vals[2]);
         return FALSE;
@@ -219,7 +219,7 @@ gboolean conf_prop_enum(XNode *node, const char *attr, const char *const *values
     if (values && conf_enum_index(values, s) < 0) {
         g_autofree char *list = g_strjoinv("', '", (char **)values);
 
-        conf_error(error, HEARTH_ERR_XML_DETAIL,
+        conf_error(error, HEARTH_ERR_XML_ERROR,
                    _("invalid value '%s' for attribute '%s' of <%s> (expected one of '%s')"), s,
                    attr, (const char *)node->name, list);
         return FALSE;
@@ -269,18 +269,18 @@ gboolean conf_memory_to_kib(const char *value, const char *unit, const char *def
     if (!unit)
         unit = default_unit;
     if (!memory_unit_scale(unit, &scale)) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("invalid memory unit '%s' in <%s>"), unit, elem);
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("invalid memory unit '%s' in <%s>"), unit, elem);
         return FALSE;
     }
     if (!conf_parse_uint(text, G_MAXUINT64, &v)) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("<%s> must be a non-negative integer, got '%s'"),
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("<%s> must be a non-negative integer, got '%s'"),
                    elem, text);
         return FALSE;
     }
     /* Bytes are rounded up to whole KiB, as libvirt does. */
     if (v > G_MAXUINT64 / scale || v * scale > G_MAXINT64) {
-        conf_error(error, HEARTH_ERR_XML_DETAIL, _("memory size '%s %s' in <%s> is too large"),
-                   text, unit, elem);
+        conf_error(error, HEARTH_ERR_XML_ERROR, _("memory size '%s %s' in <%s> is too large"), text,
+                   unit, elem);
         return FALSE;
     }
     *kib = (v * scale + 1023) / 1024;

@@ -49,7 +49,6 @@ const char *hearth_error_code_prefix(int code)
     case HEARTH_ERR_OPERATION_FAILED:
         return "operation failed";
     case HEARTH_ERR_XML_ERROR:
-    case HEARTH_ERR_XML_DETAIL:
         return "XML error";
     case HEARTH_ERR_OPERATION_DENIED:
         return "operation forbidden";

@@ -126,12 +126,12 @@ static void test_elements(void)
     g_clear_error(&error);
     g_assert_false(
         domain_def_set_metadata(def, DOMAIN_METADATA_ELEMENT, "<x>", "k", "urn:x", &error));
-    g_assert_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR);
+    g_assert_error(error, HEARTH_ERROR, HEARTH_ERR_XML_DETAIL);
     g_clear_error(&error);
     g_assert_false(domain_def_set_metadata(def, DOMAIN_METADATA_ELEMENT,
                                            "<!DOCTYPE x [<!ENTITY a 'b'>]><x>&a;</x>", "k", "urn:x",
                                            &error));
-    g_assert_error(error, HEARTH_ERROR, HEARTH_ERR_XML_ERROR);
+    g_assert_error(error, HEARTH_ERROR, HEARTH_ERR_XML_DETAIL);
     g_clear_error(&error);
     v = domain_def_get_metadata(def, DOMAIN_METADATA_ELEMENT, NULL, &error);
     g_assert_null(v);
