@@ -280,6 +280,48 @@ static void reap_if_our_child(pid_t pid)
         g_child_watch_add(pid, on_orphan_exit, NULL);
 }
 
+static void start_announce(DomainRuntime *rt)
+{
+    HearthDomain *dom = rt->dom;
+
+    domain_events_lifecycle(rt->daemon, dom, DOMAIN_EVENT_STARTED, 0);
+    if (dom->state == DOMAIN_STATE_PAUSED)
+        domain_events_lifecycle(rt->daemon, dom, DOMAIN_EVENT_SUSPENDED, 0);
+    start_complete(rt, NULL);
+}
+
+static const char *vnc_password(const HearthDomainDef *def)
+{
+    for (guint i = 0; def && def->devices && i < def->devices->len; i++) {
+        HearthDomainDevice *dev = def->devices->pdata[i];
+        if (dev->kind == HEARTH_DEVICE_GRAPHICS && dev->u.graphics->type &&
+            g_str_equal(dev->u.graphics->type, "vnc") && dev->u.graphics->passwd)
+            return dev->u.graphics->passwd;
+    }
+    return NULL;
+}
+
+static void on_start_password(WorkerClient *wc, json_t *result, const GError *error, gpointer data)
+{
+    DomainRuntime *rt = data;
+    g_autoptr(GError) failed = NULL;
+
+    (void)result;
+    if (!rt->starting)
+        return;
+    if (!error) {
+        start_announce(rt);
+        return;
+    }
+    /* As libvirt: a guest whose console password cannot be set does not run. */
+    failed = g_error_new(HEARTH_ERROR, HEARTH_ERR_OPERATION_FAILED,
+                         _("cannot set the VNC password of domain '%s': %s"), rt->dom->def->name,
+                         error->message);
+    g_warning("%s", failed->message);
+    worker_client_request(wc, "destroy", NULL, REQUEST_TIMEOUT_MS, NULL, NULL);
+    start_complete(rt, failed);
+}
+
 static void on_status_for_start(WorkerClient *wc, json_t *result, const GError *error,
                                 gpointer data)
 {
@@ -300,10 +342,16 @@ static void on_status_for_start(WorkerClient *wc, json_t *result, const GError *
         set_ptys_from(rt, kv);
     }
     if (rt->starting) {
-        domain_events_lifecycle(rt->daemon, dom, DOMAIN_EVENT_STARTED, 0);
-        if (dom->state == DOMAIN_STATE_PAUSED)
-            domain_events_lifecycle(rt->daemon, dom, DOMAIN_EVENT_SUSPENDED, 0);
-        start_complete(rt, NULL);
+        const char *password = vnc_password(dom->live);
+
+        /* -vnc ...,password=on refuses every client until QEMU has the password. */
+        if (password)
+            worker_client_request(wc, "qmp",
+                                  json_pack("{s:s, s:{s:s, s:s}}", "execute", "set_password",
+                                            "arguments", "protocol", "vnc", "password", password),
+                                  REQUEST_TIMEOUT_MS, on_start_password, rt);
+        else
+            start_announce(rt);
     }
     blockjob_on_worker_ready(rt->daemon, dom);
 }

@@ -516,6 +516,49 @@ def test_transient_create(guests, event_loop):
     g.wait_no_processes()
 
 
+# --------------------------------------------------------------------------- VNC password
+def rfb_auth(port, password):
+    """The RFB 3.8 handshake with VNC authentication (DES of the server's challenge); the
+    security types offered and the SecurityResult (0 = accepted)."""
+    from Cryptodome.Cipher import DES  # python3-pycryptodome
+    import socket
+    import struct
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        f = s.makefile("rb")
+        assert f.read(12) == b"RFB 003.008\n"
+        s.sendall(b"RFB 003.008\n")
+        types = list(f.read(f.read(1)[0]))
+        if 2 not in types:
+            return types, None
+        s.sendall(b"\x02")
+        challenge = f.read(16)
+        # VNC's DES key: the password padded to 8 bytes, each byte's bits reversed
+        key = bytes(int("{:08b}".format(b)[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+        s.sendall(DES.new(key, DES.MODE_ECB).encrypt(challenge))
+        return types, struct.unpack(">I", f.read(4))[0]
+
+
+def test_vnc_password(guests):
+    """<graphics passwd=...> reaches QEMU (set_password) before `virsh start` returns: the
+    password opens the console, another does not; without passwd no authentication is asked."""
+    h = guests.hearth
+    vnc = "    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'%s/>\n"
+    g = guests.define("vncpw", devices=vnc % " passwd='s3cr3t!x'")
+    guests.start(g)
+    port = int(g.live_xml().find("devices/graphics").get("port"))
+    assert port >= 5900
+    assert rfb_auth(port, "wrong") == ([2], 1)
+    assert rfb_auth(port, "s3cr3t!x") == ([2], 0)
+    destroy_plain = h.virsh("destroy", g.name)
+    assert "destroyed" in destroy_plain.stdout
+    g2 = guests.define("vncopen", devices=vnc % "")
+    guests.start(g2)
+    port = int(g2.live_xml().find("devices/graphics").get("port"))
+    assert rfb_auth(port, "")[0] == [1]  # None: no password asked
+    h.virsh("destroy", g2.name)
+
+
 # --------------------------------------------------------------------------- virsh console
 class Console:
     """`virsh console NAME` on a pseudo-terminal, driven like a person at a terminal."""
