@@ -9,7 +9,8 @@ build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libxml2-de
 run_pkgs=(qemu-system-x86 qemu-utils dnsmasq-base nftables iproute2 ovmf libvirt-clients)
 test_pkgs=(python3 python3-libvirt python3-pytest libxml2-utils busybox-static cpio
            procps psmisc systemd clang-format
-           python3-pycryptodome)  # DES for the VNC authentication test
+           python3-pycryptodome  # DES for the VNC authentication test
+           gnutls-bin)           # certtool, for the TLS tests
 
 pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

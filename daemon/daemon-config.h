@@ -13,6 +13,14 @@ typedef struct {
     char *log_level;               /* error, warning, info, debug */
     char *qemu_user;               /* user and group QEMU runs as */
     char *qemu_group;
+    /* qemu+tls:// (libvirtd's keys and defaults; the files are under --root's DIR) */
+    gboolean listen_tls;
+    guint tls_port;
+    char *listen_addr; /* NULL: every address */
+    char *ca_file, *cert_file, *key_file, *crl_file;
+    gboolean tls_no_verify_certificate;
+    GStrv tls_allowed_dn_list; /* NULL: any client the CA signed */
+    char *tls_priority;
 } DaemonConfig;
 
 DaemonConfig *daemon_config_new_defaults(void);

@@ -75,8 +75,35 @@ static int take_pid_lock(const DaemonPaths *paths, GError **error)
     return fd;
 }
 
-/* Sockets handed over by systemd: by name when given, else read-write then read-only. */
-static int adopt_activation_sockets(HearthDaemon *daemon, GError **error)
+/* The server's TLS credentials, from hearthd.conf; --root's DIR prefixes their paths too. */
+static gboolean setup_tls(HearthDaemon *daemon, GError **error)
+{
+    const DaemonConfig *c = daemon->config;
+    const char *root = daemon->paths->root;
+    g_autofree char *ca = g_strconcat(root, c->ca_file, NULL);
+    g_autofree char *cert = g_strconcat(root, c->cert_file, NULL);
+    g_autofree char *key = g_strconcat(root, c->key_file, NULL);
+    g_autofree char *crl = g_strconcat(root, c->crl_file, NULL);
+    RpcTlsSettings settings = {
+        .ca_file = ca,
+        .cert_file = cert,
+        .key_file = key,
+        .crl_file = crl,
+        .priority = c->tls_priority,
+        .no_verify = c->tls_no_verify_certificate,
+        .allowed_dn = (const char *const *)c->tls_allowed_dn_list,
+    };
+    RpcTlsContext *ctx = rpc_tls_context_new(&settings, error);
+
+    if (!ctx)
+        return FALSE;
+    rpc_server_set_tls(daemon->server, ctx);
+    return TRUE;
+}
+
+/* Sockets handed over by systemd: by name when given (NAME-ro read-only, NAME-tls TLS), else
+ * read-write then read-only. */
+static int adopt_activation_sockets(HearthDaemon *daemon, gboolean *tls_adopted, GError **error)
 {
     char **names = NULL;
     int n = systemd_listen_fds_with_names(&names);
@@ -84,11 +111,14 @@ static int adopt_activation_sockets(HearthDaemon *daemon, GError **error)
     for (int i = 0; i < n; i++) {
         int fd = 3 + i; /* SD_LISTEN_FDS_START */
         gboolean ro = names && names[i] ? g_str_has_suffix(names[i], "-ro") : i > 0;
+        gboolean tls = names && names[i] && g_str_has_suffix(names[i], "-tls");
 
-        if (!rpc_server_adopt_listener(daemon->server, fd, ro, error)) {
+        if ((tls && !*tls_adopted && !setup_tls(daemon, error)) ||
+            !rpc_server_adopt_listener(daemon->server, fd, ro && !tls, tls, error)) {
             g_strfreev(names);
             return -1;
         }
+        *tls_adopted |= tls;
     }
     g_strfreev(names);
     return n < 0 ? 0 : n;
@@ -96,7 +126,9 @@ static int adopt_activation_sockets(HearthDaemon *daemon, GError **error)
 
 static gboolean listen_all(HearthDaemon *daemon, GError **error)
 {
-    int adopted = adopt_activation_sockets(daemon, error);
+    const DaemonConfig *c = daemon->config;
+    gboolean tls_adopted = FALSE;
+    int adopted = adopt_activation_sockets(daemon, &tls_adopted, error);
 
     if (adopted < 0)
         return FALSE;
@@ -105,7 +137,14 @@ static gboolean listen_all(HearthDaemon *daemon, GError **error)
             !rpc_server_listen_unix(daemon->server, daemon->paths->ro_socket, TRUE, error))
             return FALSE;
     }
-    if (daemon->config->listen_libvirt_paths) {
+    if (c->listen_tls && !tls_adopted) {
+        if (!setup_tls(daemon, error) ||
+            !rpc_server_listen_tls(daemon->server, c->listen_addr, c->tls_port, error))
+            return FALSE;
+        g_info("serving qemu+tls:// on %s port %u",
+               c->listen_addr && *c->listen_addr ? c->listen_addr : "every address", c->tls_port);
+    }
+    if (c->listen_libvirt_paths) {
         g_autofree char *dir = g_strconcat(daemon->paths->root, "/run/libvirt", NULL);
         g_autofree char *rw = g_build_filename(dir, "libvirt-sock", NULL);
         g_autofree char *ro = g_build_filename(dir, "libvirt-sock-ro", NULL);

@@ -1,8 +1,11 @@
 #include "rpc-server.h"
 #include "hearth-error.h"
+#include "rpc-tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -20,7 +23,8 @@
 typedef struct {
     int fd;
     gboolean readonly;
-    char *path; /* unlinked at close when we created it */
+    gboolean tls; /* connections speak TLS first (the server's context) */
+    char *path;   /* unlinked at close when we created it */
     guint source_id;
     RpcServer *server;
 } RpcListener;
@@ -33,6 +37,7 @@ struct RpcServer {
     GList *clients;
     guint n_clients;
     guint64 next_client_id;
+    RpcTlsContext *tls_ctx;
 };
 
 typedef struct {
@@ -70,6 +75,9 @@ struct RpcClient {
     gint32 next_callback_id;
     pid_t peer_pid;
     uid_t peer_uid;
+    RpcTlsSession *tls;       /* TLS connections */
+    gboolean tls_handshaking; /* no RPC before the handshake and the confirmation byte */
+    char *peer_addr;          /* TCP peer, for the log */
 };
 
 static void client_close(RpcClient *client, const char *why);
@@ -90,6 +98,8 @@ static void client_unref(RpcClient *client)
     g_byte_array_unref(client->outbuf);
     for (int i = 0; i < EVENT_OBJECT_COUNT; i++)
         g_array_unref(client->event_regs[i]);
+    rpc_tls_session_free(client->tls);
+    g_free(client->peer_addr);
     g_free(client);
 }
 
@@ -131,11 +141,20 @@ gint32 rpc_client_next_callback_id(RpcClient *client)
 
 /* ---- output ---- */
 
+static ssize_t client_send(RpcClient *client, const guint8 *buf, gsize len)
+{
+    if (client->tls)
+        return rpc_tls_send(client->tls, buf, len);
+    return send(client->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void client_flush(RpcClient *client)
 {
+    if (client->tls_handshaking)
+        return;
     while (client->out_off < client->outbuf->len) {
-        ssize_t n = send(client->fd, client->outbuf->data + client->out_off,
-                         client->outbuf->len - client->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = client_send(client, client->outbuf->data + client->out_off,
+                                client->outbuf->len - client->out_off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -568,6 +587,19 @@ static void client_process_input(RpcClient *client)
     client_unref(client);
 }
 
+static ssize_t client_recv(RpcClient *client, guint8 *buf, gsize len)
+{
+    if (client->tls)
+        return rpc_tls_recv(client->tls, buf, len);
+    return recv(client->fd, buf, len, MSG_DONTWAIT);
+}
+
+/* Decrypted data waiting in GnuTLS: poll() will not report it, so the source is woken. */
+static gboolean client_tls_pending(RpcClient *client)
+{
+    return client->tls && !client->tls_handshaking && rpc_tls_pending(client->tls);
+}
+
 static void client_read(RpcClient *client)
 {
     for (int rounds = 0; rounds < 16 && !client->closed; rounds++) {
@@ -576,7 +608,7 @@ static void client_read(RpcClient *client)
         ssize_t n;
 
         g_byte_array_set_size(client->inbuf, old + (guint)want);
-        n = recv(client->fd, client->inbuf->data + old, want, MSG_DONTWAIT);
+        n = client_recv(client, client->inbuf->data + old, want);
         if (n < 0 && errno == EINTR) {
             g_byte_array_set_size(client->inbuf, old);
             continue;
@@ -592,8 +624,44 @@ static void client_read(RpcClient *client)
         }
         g_byte_array_set_size(client->inbuf, old + (guint)n);
         client_process_input(client);
-        if (!(client->events & G_IO_IN) || (gsize)n < want)
+        if (!(client->events & G_IO_IN) || ((gsize)n < want && !client_tls_pending(client)))
             break;
+    }
+    if (!client->closed && (client->events & G_IO_IN) && client_tls_pending(client))
+        g_source_set_ready_time(client->source, 0);
+}
+
+/* The TLS handshake, then libvirt's confirmation byte (0x01), then RPC as on a unix socket. */
+static void client_tls_step(RpcClient *client)
+{
+    g_autoptr(GError) error = NULL;
+    GIOCondition want;
+
+    switch (rpc_tls_handshake(client->tls, &error)) {
+    case RPC_TLS_WANT_READ:
+        want = G_IO_IN;
+        break;
+    case RPC_TLS_WANT_WRITE:
+        want = G_IO_OUT;
+        break;
+    case RPC_TLS_FAILED:
+        g_warning("TLS client %s refused: %s", client->peer_addr, error->message);
+        client_close(client, error->message);
+        return;
+    case RPC_TLS_DONE:
+    default:
+        g_info("TLS client %s connected (%s)", client->peer_addr,
+               rpc_tls_peer_dn(client->tls) ? rpc_tls_peer_dn(client->tls) : "no certificate");
+        client->tls_handshaking = FALSE;
+        /* before anything queued meanwhile (nothing has been sent yet) */
+        g_byte_array_prepend(client->outbuf, (const guint8 *)"\x01", 1);
+        client_flush(client);
+        client_update_events(client);
+        return;
+    }
+    if (want != client->events) {
+        g_source_modify_unix_fd(client->source, ((ClientSource *)client->source)->tag, want);
+        client->events = want;
     }
 }
 
@@ -604,6 +672,19 @@ static gboolean client_source_dispatch(GSource *source, GSourceFunc cb, gpointer
     GIOCondition rev = g_source_query_unix_fd(source, cs->tag);
 
     client_ref(client);
+    if (client->tls) {
+        g_source_set_ready_time(source, -1);
+        if (client->tls_handshaking) {
+            if (rev & (G_IO_ERR | G_IO_HUP) && !(rev & G_IO_IN))
+                client_close(client, "hang-up during the TLS handshake");
+            else
+                client_tls_step(client);
+            client_unref(client);
+            return G_SOURCE_CONTINUE;
+        }
+        if (client_tls_pending(client) && (client->events & G_IO_IN))
+            rev |= G_IO_IN;
+    }
     if (rev & G_IO_OUT) {
         client_flush(client);
         client_update_events(client);
@@ -625,13 +706,15 @@ static void client_update_events(RpcClient *client)
     GIOCondition want = 0;
     ClientSource *cs;
 
-    if (client->closed)
+    if (client->closed || client->tls_handshaking)
         return;
     if (client->in_flight < client->server->max_client_requests &&
         client->outbuf->len - client->out_off <= OUTBUF_HIGH_WATER)
         want |= G_IO_IN;
     if (client->out_off < client->outbuf->len)
         want |= G_IO_OUT;
+    if ((want & G_IO_IN) && client_tls_pending(client))
+        g_source_set_ready_time(client->source, 0);
     if (want == client->events)
         return;
     cs = (ClientSource *)client->source;
@@ -658,12 +741,41 @@ static void client_close(RpcClient *client, const char *why)
     client_unref(client);
 }
 
-static void server_add_client(RpcServer *server, int fd, gboolean readonly)
+static char *peer_address(int fd)
 {
-    RpcClient *client = g_new0(RpcClient, 1);
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+    if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0 || sa.ss_family == AF_UNIX ||
+        getnameinfo((struct sockaddr *)&sa, len, host, sizeof(host), serv, sizeof(serv),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return g_strdup("(local)");
+    return g_strdup_printf(sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
+static void server_add_client(RpcServer *server, int fd, gboolean readonly, gboolean tls)
+{
+    RpcClient *client;
     ClientSource *cs;
     struct ucred cred;
     socklen_t cred_len = sizeof(cred);
+    RpcTlsSession *session = NULL;
+
+    if (tls) {
+        g_autoptr(GError) error = NULL;
+
+        session = rpc_tls_session_new(server->tls_ctx, fd, &error);
+        if (!session) {
+            g_warning("%s", error->message);
+            close(fd);
+            return;
+        }
+    }
+    client = g_new0(RpcClient, 1);
+    client->tls = session;
+    client->tls_handshaking = session != NULL;
+    client->peer_addr = peer_address(fd);
 
     client->refs = 1;
     client->server = server;
@@ -675,7 +787,7 @@ static void server_add_client(RpcServer *server, int fd, gboolean readonly)
     client->next_callback_id = 1;
     for (int i = 0; i < EVENT_OBJECT_COUNT; i++)
         client->event_regs[i] = g_array_new(FALSE, TRUE, sizeof(EventRegistration));
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
+    if (!tls && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
         client->peer_pid = cred.pid;
         client->peer_uid = cred.uid;
     }
@@ -688,8 +800,11 @@ static void server_add_client(RpcServer *server, int fd, gboolean readonly)
     g_source_attach(client->source, NULL);
     server->clients = g_list_prepend(server->clients, client);
     server->n_clients++;
-    g_debug("client %" G_GUINT64_FORMAT " connected (pid %d, uid %d, %s)", client->id,
-            (int)client->peer_pid, (int)client->peer_uid, readonly ? "read-only" : "read-write");
+    g_debug("client %" G_GUINT64_FORMAT " connected (%s, pid %d, uid %d, %s)", client->id,
+            client->peer_addr, (int)client->peer_pid, (int)client->peer_uid,
+            tls        ? "TLS"
+            : readonly ? "read-only"
+                       : "read-write");
 }
 
 static gboolean listener_accept(gint fd, GIOCondition cond, gpointer data)
@@ -712,7 +827,7 @@ static gboolean listener_accept(gint fd, GIOCondition cond, gpointer data)
             close(cfd);
             continue;
         }
-        server_add_client(l->server, cfd, l->readonly);
+        server_add_client(l->server, cfd, l->readonly, l->tls);
     }
     return G_SOURCE_CONTINUE;
 }
@@ -755,15 +870,18 @@ void rpc_server_free(RpcServer *server)
     while (server->clients)
         client_close(server->clients->data, "server shutdown");
     g_ptr_array_unref(server->listeners);
+    rpc_tls_context_free(server->tls_ctx);
     g_free(server);
 }
 
-static gboolean listener_add(RpcServer *server, int fd, const char *path, gboolean readonly)
+static gboolean listener_add(RpcServer *server, int fd, const char *path, gboolean readonly,
+                             gboolean tls)
 {
     RpcListener *l = g_new0(RpcListener, 1);
 
     l->fd = fd;
     l->readonly = readonly;
+    l->tls = tls;
     l->path = g_strdup(path);
     l->server = server;
     l->source_id = g_unix_fd_add(fd, G_IO_IN, listener_accept, l);
@@ -818,10 +936,11 @@ gboolean rpc_server_listen_unix(RpcServer *server, const char *path, gboolean re
         unlink(path);
         return FALSE;
     }
-    return listener_add(server, fd, path, readonly);
+    return listener_add(server, fd, path, readonly, FALSE);
 }
 
-gboolean rpc_server_adopt_listener(RpcServer *server, int fd, gboolean readonly, GError **error)
+gboolean rpc_server_adopt_listener(RpcServer *server, int fd, gboolean readonly, gboolean tls,
+                                   GError **error)
 {
     int flags = fcntl(fd, F_GETFL);
 
@@ -830,7 +949,76 @@ gboolean rpc_server_adopt_listener(RpcServer *server, int fd, gboolean readonly,
         hearth_error_set_errno(error, errno, "cannot use inherited socket %d", fd);
         return FALSE;
     }
-    return listener_add(server, fd, NULL, readonly);
+    if (tls && !server->tls_ctx) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_CONF_SYNTAX,
+                    _("a TLS socket was passed in, but TLS is not configured (listen_tls)"));
+        return FALSE;
+    }
+    return listener_add(server, fd, NULL, readonly, tls);
+}
+
+void rpc_server_set_tls(RpcServer *server, RpcTlsContext *ctx)
+{
+    rpc_tls_context_free(server->tls_ctx);
+    server->tls_ctx = ctx;
+}
+
+gboolean rpc_server_listen_tls(RpcServer *server, const char *address, guint port, GError **error)
+{
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    g_autofree char *service = g_strdup_printf("%u", port);
+    const char *host = address && *address ? address : NULL;
+    guint bound = 0;
+    gboolean failed = FALSE;
+    int rc;
+
+    if (!server->tls_ctx) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INTERNAL, _("TLS is not configured"));
+        return FALSE;
+    }
+    rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_CONF_SYNTAX,
+                    _("cannot resolve listen_addr '%s': %s"), host ? host : "*", gai_strerror(rc));
+        return FALSE;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int one = 1;
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (fd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT))
+            continue; /* e.g. no IPv6 on this host */
+        if (fd < 0) {
+            hearth_error_set_errno(error, errno, "cannot create socket");
+            failed = TRUE;
+            break;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        /* one socket per family: [::] must not also claim 0.0.0.0 */
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 512) < 0) {
+            char name[NI_MAXHOST] = "?";
+
+            getnameinfo(ai->ai_addr, ai->ai_addrlen, name, sizeof(name), NULL, 0, NI_NUMERICHOST);
+            hearth_error_set_errno(error, errno, "cannot listen for TLS on %s port %u", name, port);
+            close(fd);
+            failed = TRUE;
+            break;
+        }
+        listener_add(server, fd, NULL, FALSE, TRUE);
+        bound++;
+    }
+    freeaddrinfo(res);
+    if (failed)
+        return FALSE;
+    if (bound == 0) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_FAILED,
+                    _("no address to listen for TLS on (listen_addr '%s')"), host ? host : "*");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 guint rpc_server_client_count(RpcServer *server)

@@ -6,6 +6,7 @@
 #include "rpc-packet.h"
 #include "remote-protocol.h"
 #include "remote-dispatch.h"
+#include "rpc-tls.h"
 #include "xdr.h"
 
 #include <glib.h>
@@ -42,8 +43,13 @@ void rpc_server_free(RpcServer *server);
  * a stale socket file is replaced. */
 gboolean rpc_server_listen_unix(RpcServer *server, const char *path, gboolean readonly,
                                 GError **error);
-/* Serve an already-listening socket (systemd socket activation). */
-gboolean rpc_server_adopt_listener(RpcServer *server, int fd, gboolean readonly, GError **error);
+/* Serve an already-listening socket (systemd socket activation); tls needs rpc_server_set_tls. */
+gboolean rpc_server_adopt_listener(RpcServer *server, int fd, gboolean readonly, gboolean tls,
+                                   GError **error);
+/* The TLS credentials for TLS listeners (the server owns them). */
+void rpc_server_set_tls(RpcServer *server, RpcTlsContext *ctx);
+/* Listen for qemu+tls:// on ADDRESS (NULL or "": every address, IPv4 and IPv6) and PORT. */
+gboolean rpc_server_listen_tls(RpcServer *server, const char *address, guint port, GError **error);
 void rpc_server_close_listeners(RpcServer *server);
 guint rpc_server_client_count(RpcServer *server);
 

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import contextlib
 import time
 from pathlib import Path
 
@@ -684,3 +685,36 @@ def tail_text(path, n=40):
     except (FileNotFoundError, TypeError):
         return "(no file %s)" % path
     return "\n".join(lines[-n:]) if lines else "(empty)"
+
+
+@contextlib.contextmanager
+def socket_activated(h, listens, fdnames):
+    """hearthd on root h.root started by systemd-socket-activate with sockets `listens` (paths or
+    ADDR:PORT) named `fdnames`; yields the process, stops it with SIGTERM afterwards and fails on
+    a crash or sanitizer report in its output (h.root/activate.stderr)."""
+    tool = shutil.which("systemd-socket-activate")
+    assert tool, "systemd-socket-activate not installed (apt-get install systemd)"
+    h.rundir.mkdir(parents=True, exist_ok=True)
+    err_path = h.root / "activate.stderr"
+    argv = [tool]
+    for l in listens:
+        argv += ["-l", str(l)]
+    argv += ["--fdname=" + ":".join(fdnames), str(h.binary), "--root", str(h.root)]
+    with open(err_path, "wb") as errf:
+        proc = subprocess.Popen(argv, stdout=errf, stderr=errf, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while not h.sock.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    text = err_path.read_text(errors="replace")
+    for pat in CRASH_PATTERNS:
+        assert not pat.search(text), text[-3000:]
