@@ -45,7 +45,8 @@ struct DomainRuntime {
     gboolean starting;
     gboolean start_paused;
     gboolean finished;
-    gint32 id; /* assigned at start, published once the guest runs */
+    gboolean unexpected_end; /* QEMU ended unasked (not a guest panic): STOPPED/FAILED */
+    gint32 id;               /* assigned at start, published once the guest runs */
     RunnerDoneFunc start_done;
     gpointer start_data;
     GHashTable *ptys; /* chardev id → pty path */
@@ -102,8 +103,12 @@ void domain_runner_init(HearthDaemon *daemon)
 
 /* ---- finishing ---- */
 
-static int stop_detail_for_reason(int state, int reason)
+static int stop_detail_for_reason(int state, int reason, gboolean unexpected)
 {
+    /* libvirt 9.0: QEMU ending unasked is STOPPED/FAILED, a guest panic STOPPED/CRASHED; the
+     * state is "shut off (crashed)" for both */
+    if (unexpected)
+        return 5; /* STOPPED_FAILED */
     if (state == DOMAIN_STATE_CRASHED || reason == REASON_SHUTOFF_CRASHED)
         return 2; /* STOPPED_CRASHED */
     switch (reason) {
@@ -148,7 +153,7 @@ static void runtime_finish(DomainRuntime *rt, int state, int reason, gboolean em
 {
     HearthDaemon *daemon = rt->daemon;
     HearthDomain *dom = rt->dom;
-    int detail = stop_detail_for_reason(state, reason);
+    int detail = stop_detail_for_reason(state, reason, rt->unexpected_end);
 
     if (rt->finished)
         return;
@@ -390,6 +395,8 @@ static void on_worker_event(WorkerClient *wc, json_t *event, gpointer data)
     } else if (g_str_equal(name, "exited")) {
         int state = state_from_name(json_string_value(json_object_get(event, "state")));
         int reason = (int)json_integer_value(json_object_get(event, "reason"));
+
+        rt->unexpected_end = json_is_true(json_object_get(event, "unexpected"));
         runtime_finish(rt, state == DOMAIN_STATE_NOSTATE ? DOMAIN_STATE_SHUTOFF : state, reason,
                        TRUE);
     }
@@ -979,6 +986,7 @@ static void runtime_handle_worker_gone(DomainRuntime *rt)
         }
         g_warning("domain '%s': cannot adopt QEMU: %s", rt->dom->def->name, error->message);
     }
+    rt->unexpected_end = TRUE;
     runtime_finish(rt, DOMAIN_STATE_SHUTOFF, REASON_SHUTOFF_CRASHED, TRUE);
 }
 

@@ -457,6 +457,7 @@ void wk_lifecycle_qemu_exited(struct worker *w)
     char err[WK_ERRLEN], text[64] = "unknown";
     _cleanup_json_ json_t *ev = NULL;
     bool during_start = w->phase == WK_PHASE_STARTING && !w->adopt;
+    bool unexpected;
 
     /* QEMU's last events (a SHUTDOWN, say) are in the socket: they decide the reason. */
     if (w->qmp.fd >= 0)
@@ -485,9 +486,12 @@ void wk_lifecycle_qemu_exited(struct worker *w)
     }
 
     w->state = WK_SHUTOFF;
+    /* as libvirt: an exit nobody asked for and without a SHUTDOWN event first is a crash (of
+     * QEMU, not of the guest: libvirt's event says "failed" for it) */
+    unexpected = w->final_reason < 0 && !w->got_shutdown;
     if (w->final_reason >= 0)
         w->reason = w->final_reason;
-    else /* as libvirt: an exit without a SHUTDOWN event first is a crash */
+    else
         w->reason = w->got_shutdown ? WK_SHUTOFF_SHUTDOWN : WK_SHUTOFF_CRASHED;
     w->phase = WK_PHASE_EXITED;
     wk_log_write(w, "QEMU exited (%s), shutoff reason %d", text, w->reason);
@@ -495,7 +499,8 @@ void wk_lifecycle_qemu_exited(struct worker *w)
     wk_control_stop_listening(w);
     unlink("qmp.sock");
 
-    ev = json_pack("{s:s, s:s, s:i}", "event", "exited", "state", "shutoff", "reason", w->reason);
+    ev = json_pack("{s:s, s:s, s:i, s:b}", "event", "exited", "state", "shutoff", "reason",
+                   w->reason, "unexpected", unexpected);
     if (w->have_wstatus)
         json_object_set_new(ev, "exit_status", json_string(text));
     wk_control_broadcast(w, ev);

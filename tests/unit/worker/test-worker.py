@@ -258,6 +258,9 @@ def check_final(d, p, client, reason, exit_status=None):
     """QEMU gone, final status written, `exited` sent, sockets removed, worker exits."""
     ev = client.wait_event(lambda e: e.get("event") == "exited", "exited")
     check(ev["state"] == "shutoff" and ev["reason"] == reason, f"exited event {ev}")
+    # only a QEMU killed from outside (reason crashed with an exit signal) ends unasked
+    unasked = reason == VIR_SHUTOFF_CRASHED and (exit_status or "").startswith("signal:")
+    check(ev.get("unexpected") is unasked, f"unexpected {ev.get('unexpected')} in {ev}")
     st = d.status()
     check(st["state"] == "shutoff" and int(st["reason"]) == reason, f"final status {st}")
     if exit_status:
