@@ -817,6 +817,8 @@ void domain_runner_start_with_def(HearthDaemon *daemon, HearthDomain *dom, Heart
     return;
 
 fail:
+    /* as libvirt: a start that failed leaves "shut off (failed)" */
+    dom->reason = REASON_SHUTOFF_FAILED;
     done(error, user_data);
 }
 

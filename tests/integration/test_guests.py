@@ -875,6 +875,9 @@ def assert_start_fails(guests, g, needles):
         assert code not in (libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_NO_SUPPORT), (code, str(ei.value))
         assert any(n in str(ei.value) for n in needles), str(ei.value)
         assert c.lookupByName(g.name).isActive() == 0
+        # libvirt 9.0 (reference-libvirtd): state shut off, reason failed
+        assert c.lookupByName(g.name).state() == [libvirt.VIR_DOMAIN_SHUTOFF,
+                                                  libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
         assert c.getHostname()
     finally:
         c.close()
