@@ -5,6 +5,7 @@
 #include "domain-store.h"
 #include "hearth-daemon.h"
 #include "hearth-error.h"
+#include "host-postparse.h"
 #include "dispatch-util.h"
 #include "rpc-server.h"
 #include "snapshot-store.h"
@@ -240,6 +241,10 @@ static HearthDomain *define_common(HearthCall *call, const char *xml, guint flag
                            (flags & DEFINE_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
     if (!def)
         return NULL;
+    if (!host_domain_post_parse(def, error)) {
+        domain_def_free(def);
+        return NULL;
+    }
     dom = domain_store_define(store_of(call), def, &is_new, error);
     if (!dom)
         return NULL;

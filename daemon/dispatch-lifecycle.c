@@ -5,6 +5,7 @@
 #include "domain-store.h"
 #include "hearth-daemon.h"
 #include "hearth-error.h"
+#include "host-postparse.h"
 #include "dispatch-util.h"
 #include "rpc-server.h"
 #include "uuid-util.h"
@@ -146,6 +147,10 @@ DispatchResult dispatch_domain_create_xml(HearthCall *call, const RemoteDomainCr
                            (args->flags & START_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
     if (!def)
         return DISPATCH_FAILED;
+    if (!host_domain_post_parse(def, error)) {
+        domain_def_free(def);
+        return DISPATCH_FAILED;
+    }
     /* A defined domain of the same name and uuid runs with this definition, as in libvirt. */
     dom = domain_store_lookup_by_uuid(store, def->uuid);
     if (dom && g_str_equal(dom->def->name, def->name)) {

@@ -177,6 +177,50 @@ def test_dumpxml_inactive_equals_config(hearth, data_dir):
     assert a == b, "inactive domain: live and --inactive XML should be identical"
 
 
+def qemu_machine_aliases():
+    """{alias: versioned machine} and the default, from this host's QEMU."""
+    out = subprocess.run(["/usr/bin/qemu-system-x86_64", "-machine", "help"], capture_output=True,
+                         text=True, check=True).stdout
+    aliases, default = {}, None
+    for line in out.splitlines():
+        m = re.match(r"(\S+)\s.*\(alias of (\S+)\)", line)
+        if m:
+            aliases[m.group(1)] = m.group(2)
+        elif line.rstrip().endswith("(default)"):
+            default = line.split()[0]
+    return aliases, default
+
+
+def test_machine_type_resolved_at_define(hearth):
+    """As libvirt: 'pc' and 'q35' are stored as the versioned machines they stand for today (a
+    QEMU upgrade must not change a defined guest's hardware), no machine means QEMU's default,
+    a versioned machine stays as given, an unknown one is refused with both names."""
+    aliases, default = qemu_machine_aliases()
+    assert aliases.get("pc", "").startswith("pc-i440fx-") and aliases.get("q35", "").startswith("pc-q35-")
+    c = hearth.connect()
+    try:
+        def machine_of(name, machine):
+            xml = domain_xml(name)
+            if machine is not None:
+                xml = xml.replace("<type arch='x86_64'>", "<type arch='x86_64' machine='%s'>" % machine)
+                assert "machine='%s'" % machine in xml
+            d = c.defineXML(xml)
+            return ET.fromstring(d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).find("os/type").get("machine")
+
+        assert machine_of("m-pc", "pc") == aliases["pc"]
+        assert machine_of("m-q35", "q35") == aliases["q35"]
+        assert machine_of("m-none", None) == default
+        assert machine_of("m-old", "pc-i440fx-2.12") == "pc-i440fx-2.12"
+        with pytest.raises(libvirt.libvirtError) as ei:
+            machine_of("m-bogus", "bogus-machine")
+        assert ei.value.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
+        assert "bogus-machine" in str(ei.value) and "qemu-system-x86_64" in str(ei.value)
+    finally:
+        c.close()
+    # stored that way: the file on disk says the versioned machine
+    assert ("machine='%s'" % aliases["pc"]) in (hearth.qemu_dir / "m-pc.xml").read_text()
+
+
 def test_dumpxml_round_trip(hearth, data_dir, tmp_path):
     define_guest1(hearth, data_dir)
     first = hearth.virsh("dumpxml", "--security-info", "guest1").stdout
