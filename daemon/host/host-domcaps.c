@@ -2,6 +2,7 @@
 #include "host-caps.h"
 #include "host-node.h"
 #include "host-priv.h"
+#include "host-stats.h"
 #include "qemu-machines.h"
 
 #include <glib/gi18n-lib.h>
@@ -336,4 +337,21 @@ char *host_domain_capabilities_xml(const char *emulator, const char *arch, const
     format_features(buf);
     g_string_append(buf, "</domainCapabilities>\n");
     return g_string_free(g_steal_pointer(&buf), FALSE);
+}
+
+const char *const *host_cpu_model_names(const char *arch, guint *n)
+{
+    static const char *names[G_N_ELEMENTS(cpu_models) + 1];
+    static gsize ready;
+
+    *n = 0;
+    if (!arch || !(g_str_equal(arch, "x86_64") || g_str_equal(arch, "i686")))
+        return NULL;
+    if (g_once_init_enter(&ready)) {
+        for (gsize i = 0; i < G_N_ELEMENTS(cpu_models); i++)
+            names[i] = cpu_models[i].name;
+        g_once_init_leave(&ready, 1);
+    }
+    *n = G_N_ELEMENTS(cpu_models);
+    return names;
 }
