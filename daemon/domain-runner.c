@@ -920,6 +920,11 @@ gboolean domain_runner_save_live(HearthDaemon *daemon, HearthDomain *dom, GError
                                     0600, error);
 }
 
+pid_t domain_runner_qemu_pid(HearthDomain *dom)
+{
+    return dom->runtime ? dom->runtime->qemu_pid : 0;
+}
+
 guint64 domain_runner_cpu_time(HearthDomain *dom)
 {
     g_autofree char *path = NULL;

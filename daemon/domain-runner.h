@@ -58,6 +58,8 @@ void domain_runner_adopt_all(HearthDaemon *daemon);
 void domain_runner_autostart(HearthDaemon *daemon);
 
 /* CPU time QEMU has used, in nanoseconds (0 when not running). */
+/* The running guest's QEMU process (0 when none). */
+pid_t domain_runner_qemu_pid(HearthDomain *dom);
 guint64 domain_runner_cpu_time(HearthDomain *dom);
 
 /* Pseudo-terminal of a running domain's chardev (e.g. "serial0"), or NULL. */

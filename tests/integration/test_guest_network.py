@@ -91,6 +91,17 @@ def test_guest_gets_lease_and_reaches_gateway(net_hearth, netns, guest_images, t
         # virsh domifaddr answers from the same leases
         ifaddr = h.virsh("domifaddr", "netg").stdout
         assert re.search(r"%s\s+%s\s+ipv4\s+%s/24" % (tap.group(1), mac, re.escape(addr)), ifaddr), ifaddr
+        # virsh domifstat: the guest's view (what it sent is "tx"), by tap name or MAC, and
+        # the same figures as the tap's own counters seen from the host side (swapped)
+        st = {}
+        for line in h.virsh("domifstat", "netg", tap.group(1)).stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                st[parts[1]] = int(parts[2])
+        assert st["tx_packets"] >= 2 and st["rx_packets"] >= 2, st  # DHCP and ping both ways
+        host_rx = int(netns.exec("cat", "/sys/class/net/%s/statistics/rx_packets" % tap.group(1)).stdout)
+        assert host_rx >= st["tx_packets"], (host_rx, st)
+        assert "tx_bytes" in h.virsh("domifstat", "netg", mac).stdout
     finally:
         h.virsh("destroy", "netg", check=False)
     # The tap belonged to QEMU: it is gone with it.

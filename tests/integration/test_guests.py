@@ -516,6 +516,59 @@ def test_transient_create(guests, event_loop):
     g.wait_no_processes()
 
 
+# --------------------------------------------------------------------------- per-domain figures
+def test_domain_figures(guests):
+    """domblkstat, domblkinfo, dommemstat, vcpuinfo, domjobinfo, domcontrol on a running guest
+    (QMP through the worker, /proc, the image file); domblkinfo also on a shut-off one."""
+    h = guests.hearth
+    img = guests.tmp / "figures.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(img), "64M"], check=True)
+    disk = ("    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
+            "      <source file='%s'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n" % img)
+    g = guests.define("figs1", devices=disk)
+    guests.start(g)
+    g.wait_markers(1)
+
+    def table(*args):
+        out = h.virsh(*args).stdout
+        return {p[-2]: p[-1] for p in (l.split() for l in out.splitlines()) if len(p) >= 2}
+
+    st = table("domblkstat", g.name, "vda")
+    # the kernel read the partition table of vda while booting
+    assert int(st["rd_req"]) > 0 and int(st["rd_bytes"]) >= 512, st
+    assert "errs" not in st  # unknown (-1): virsh leaves it out
+    assert table("domblkstat", g.name)["rd_req"] == st["rd_req"]  # all disks: this one
+    cp = h.virsh("domblkstat", g.name, "vdz", check=False)
+    assert cp.returncode == 1 and "vdz" in cp.stderr, cp.stderr
+
+    info = parse_colon_table(h.virsh("domblkinfo", g.name, "vda", "--human").stdout)
+    assert info["Capacity"] == "64.000 MiB", info
+    raw = parse_colon_table(h.virsh("domblkinfo", g.name, "vda").stdout)
+    assert int(raw["Physical"]) == img.stat().st_size and 0 < int(raw["Allocation"]) <= 2 << 20, raw
+
+    mem = table("dommemstat", g.name)
+    assert int(mem["actual"]) == 128 * 1024, mem
+    qrss = int([l for l in open("/proc/%d/status" % g.qemu_pid()) if l.startswith("VmRSS:")][0].split()[1])
+    assert int(mem["rss"]) == pytest.approx(qrss, rel=0.2), (mem, qrss)
+
+    vcpu = parse_colon_table(h.virsh("vcpuinfo", g.name).stdout)
+    assert vcpu["VCPU"] == "0" and vcpu["State"] == "running", vcpu
+    assert float(vcpu["CPU time"].rstrip("s")) > 0.5, vcpu  # booting under TCG takes seconds
+    assert vcpu["CPU Affinity"] == "y" * os.cpu_count(), vcpu
+
+    assert parse_colon_table(h.virsh("domjobinfo", g.name).stdout)["Job type"] == "None"
+    assert h.virsh("domcontrol", g.name).stdout.strip() == "ok"
+
+    destroy(g)
+    raw_off = parse_colon_table(h.virsh("domblkinfo", g.name, "vda").stdout)
+    assert raw_off["Capacity"] == str(64 << 20), raw_off
+    for cmd in (["dommemstat", g.name], ["domblkstat", g.name, "vda"], ["vcpuinfo", g.name]):
+        cp = h.virsh(*cmd, check=False)
+        if cmd[0] == "vcpuinfo":
+            continue  # libvirt's virsh falls back to the pinning of the definition
+        assert cp.returncode == 1 and "not running" in cp.stderr, (cmd, cp.stderr)
+
+
 # --------------------------------------------------------------------------- VNC password
 def rfb_auth(port, password):
     """The RFB 3.8 handshake with VNC authentication (DES of the server's challenge); the

@@ -184,8 +184,8 @@ def test_undefine_flags(hearth, conn):
     d = conn.defineXML(domain_xml("gone", U1))
     d.setAutostart(1)
     d.undefineFlags(0)
-    code, _ = err_code(conn.lookupByName, "gone")
-    assert code == libvirt.VIR_ERR_NO_DOMAIN
+    code, msg = err_code(conn.lookupByName, "gone")
+    assert code == libvirt.VIR_ERR_NO_DOMAIN, (code, msg)
     assert not (hearth.qemu_dir / "gone.xml").exists()
     assert not os.path.lexists(hearth.autostart_dir / "gone.xml")
     d = conn.defineXML(domain_xml("gone2", U2))
