@@ -112,24 +112,47 @@ def hearth_factory(request):
 
 
 def kill_leftover_guests(root):
-    """Guests outlive hearthd by design: a test's guests (workers and their QEMUs, named in
-    the runtime status files) are killed when the test ends, so none pile up."""
+    """Guests outlive hearthd by design: a test's guests (workers and their QEMUs) are killed
+    when the test ends, so none pile up. Found through the runtime status files, and by command
+    line with their QEMU children: a worker that hearthd spawned just before it stopped may not
+    have written its status yet."""
     import glob
     import signal
-    for status in glob.glob(os.path.join(str(root), "run/hearth/qemu/*/status")):
-        try:
-            kv = dict(l.split("=", 1) for l in open(status).read().splitlines() if "=" in l)
-        except OSError:
-            continue
-        for key, exe in (("worker_pid", "hearth-worker"), ("qemu_pid", "qemu-system")):
-            pid = int(kv.get(key, "0") or 0)
+    import time
+    from hearthlib import find_processes, kill_pids
+    workers_dir = os.path.join(str(root), "run/hearth/qemu/")
+    for attempt in range(2):  # again: a worker killed while starting QEMU may have forked it
+        victims = set()
+        for status in glob.glob(os.path.join(workers_dir, "*/status")):
             try:
-                with open("/proc/%d/cmdline" % pid, "rb") as f:
-                    if exe.encode() not in f.read():
+                kv = dict(l.split("=", 1) for l in open(status).read().splitlines() if "=" in l)
+            except OSError:
+                continue
+            for key, exe in (("worker_pid", "hearth-worker"), ("qemu_pid", "qemu-system")):
+                pid = int(kv.get(key, "0") or 0)
+                try:
+                    with open("/proc/%d/cmdline" % pid, "rb") as f:
+                        if exe.encode() in f.read():
+                            victims.add(pid)
+                except (OSError, ValueError):
+                    pass
+        workers = {p for p, argv in find_processes([workers_dir]).items()
+                   if any("hearth-worker" in a for a in argv)}
+        victims |= workers
+        if workers:
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        with open("/proc/%s/stat" % entry) as f:
+                            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                    except (OSError, ValueError, IndexError):
                         continue
-                os.kill(pid, signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
+                    if ppid in workers:
+                        victims.add(int(entry))
+        kill_pids(sorted(victims), signal.SIGKILL)
+        if not victims:
+            break
+        time.sleep(0.2)
 
 
 @pytest.fixture
