@@ -3,7 +3,9 @@
 #include "host-caps.h"
 #include "qemu-machines.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <unistd.h>
 
 gboolean host_domain_post_parse(HearthDomainDef *def, GError **error)
 {
@@ -12,7 +14,12 @@ gboolean host_domain_post_parse(HearthDomainDef *def, GError **error)
     g_autoptr(GPtrArray) machines = NULL;
     const QemuMachine *m;
 
-    if (!emulator || !g_file_test(emulator, G_FILE_TEST_IS_EXECUTABLE))
+    /* as libvirt: a definition naming an emulator that is not there is refused */
+    if (def->emulator && access(def->emulator, X_OK) < 0) {
+        hearth_error_set_errno(error, errno, "Cannot check QEMU binary %s", def->emulator);
+        return FALSE;
+    }
+    if (!emulator)
         return TRUE;
     machines = qemu_machines_get(emulator, NULL);
     if (!machines || machines->len == 0)

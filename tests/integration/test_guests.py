@@ -967,18 +967,23 @@ def test_missing_disk(guests):
 
 
 def test_unknown_emulator(guests):
-    """libvirt refuses the definition ('Cannot check QEMU binary ...'); failing the start with
-    the path named is accepted too."""
+    """As libvirt: the definition is refused ('Cannot check QEMU binary ...', VIR_ERR_SYSTEM_ERROR),
+    and so is a transient create."""
     h = guests.hearth
     emu = "/nonexistent-hearth-test/bin/qemu-system-x86_64"
     g = guests.new("bade1", emulator=emu)
     cp = h.virsh("define", g.xml_path, check=False)
-    if cp.returncode != 0:
-        assert emu in cp.stderr, cp.stderr
-        print("define refused: %s" % cp.stderr.strip())
-        assert h.virsh("list", "--all", "--name").stdout.split() == []
-        return
-    assert_start_fails(guests, g, [emu])
+    assert cp.returncode == 1 and "Cannot check QEMU binary %s" % emu in cp.stderr, cp.stderr
+    cp = h.virsh("create", g.xml_path, check=False)
+    assert cp.returncode == 1 and emu in cp.stderr, cp.stderr
+    assert h.virsh("list", "--all", "--name").stdout.split() == []
+    c = h.connect()
+    try:
+        with pytest.raises(libvirt.libvirtError) as ei:
+            c.defineXML(g.xml)
+        assert ei.value.get_error_code() == libvirt.VIR_ERR_SYSTEM_ERROR, ei.value
+    finally:
+        c.close()
 
 
 def test_unsupported_device_hostdev(guests):
