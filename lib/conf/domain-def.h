@@ -405,5 +405,11 @@ gboolean domain_def_set_metadata(HearthDomainDef *def, int type, const char *met
 
 /* For code that edits def->devices (its free function is this). */
 void domain_device_free(HearthDomainDevice *dev);
+/* One device element as <devices> holds it (<disk>, <controller>, ...). */
+HearthDomainDevice *domain_device_parse_xml(const char *xml, GError **error);
+/* Adds @dev (taken) where libvirt's formatter puts its kind: after every device of the same or
+ * an earlier kind (disks, controllers, interfaces, ... inputs, graphics, audio, video, ...,
+ * memballoon). */
+void domain_def_insert_device(HearthDomainDef *def, HearthDomainDevice *dev);
 
 G_END_DECLS

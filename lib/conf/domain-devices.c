@@ -229,3 +229,70 @@ void domain_device_free(HearthDomainDevice *dev)
     }
     g_free(dev);
 }
+
+HearthDomainDevice *domain_device_parse_xml(const char *xml, GError **error)
+{
+    g_autoptr(XDoc) doc = xml_safe_parse(xml, strlen(xml), error);
+
+    if (!doc)
+        return NULL;
+    return domain_device_parse(doc->root, error);
+}
+
+/* Where libvirt's formatter puts each kind of device inside <devices>. */
+static int device_rank(const HearthDomainDevice *dev)
+{
+    static const char *const others[] = {
+        "lease",    "filesystem",  "smartcard", "tpm",      "audio", "hostdev",
+        "redirdev", "redirfilter", "hub",       "watchdog", "panic", "shmem",
+        "memory",   "iommu",       "vsock",     "crypto",   NULL,
+    };
+    static const int other_rank[] = {3, 4, 6, 12, 15, 17, 18, 19, 20, 21, 24, 25, 26, 27, 28, 29};
+
+    switch (dev->kind) {
+    case HEARTH_DEVICE_DISK:
+        return 1;
+    case HEARTH_DEVICE_CONTROLLER:
+        return 2;
+    case HEARTH_DEVICE_INTERFACE:
+        return 5;
+    case HEARTH_DEVICE_CHR:
+        return 7 + (int)dev->u.chr->kind; /* serial, console, parallel, channel */
+    case HEARTH_DEVICE_INPUT:
+        return 11;
+    case HEARTH_DEVICE_GRAPHICS:
+        return 13;
+    case HEARTH_DEVICE_SOUND:
+        return 14;
+    case HEARTH_DEVICE_VIDEO:
+        return 16;
+    case HEARTH_DEVICE_MEMBALLOON:
+        return 22;
+    case HEARTH_DEVICE_RNG:
+        return 23;
+    case HEARTH_DEVICE_OTHER:
+    default:
+        for (guint i = 0; others[i]; i++) {
+            gsize n = strlen(others[i]);
+            const char *x = dev->u.other_xml ? dev->u.other_xml : "";
+
+            if (x[0] == '<' && strncmp(x + 1, others[i], n) == 0 &&
+                (x[n + 1] == ' ' || x[n + 1] == '>' || x[n + 1] == '/'))
+                return other_rank[i];
+        }
+        return 30;
+    }
+}
+
+void domain_def_insert_device(HearthDomainDef *def, HearthDomainDevice *dev)
+{
+    int rank = device_rank(dev);
+    guint at;
+
+    if (!def->devices)
+        def->devices = g_ptr_array_new_with_free_func((GDestroyNotify)domain_device_free);
+    for (at = 0; at < def->devices->len; at++)
+        if (device_rank(def->devices->pdata[at]) > rank)
+            break;
+    g_ptr_array_insert(def->devices, (gint)at, dev);
+}

@@ -64,12 +64,12 @@ void domain_clock_format(GString *buf, int level, const HearthDomainClock *clock
     g_string_append(buf, "<clock");
     xml_buf_attr(buf, "offset", clock->offset ? clock->offset : "utc");
     xml_extra_format_attrs(buf, &clock->extra);
-    if (clock->timers->len == 0 && !clock->extra.children) {
+    if ((!clock->timers || clock->timers->len == 0) && !clock->extra.children) {
         g_string_append(buf, "/>\n");
         return;
     }
     g_string_append(buf, ">\n");
-    for (i = 0; i < clock->timers->len; i++) {
+    for (i = 0; clock->timers && i < clock->timers->len; i++) {
         const HearthClockTimer *t = g_ptr_array_index(clock->timers, i);
 
         xml_buf_indent(buf, level + 1);

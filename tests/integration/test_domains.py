@@ -221,6 +221,50 @@ def test_machine_type_resolved_at_define(hearth):
     assert ("machine='%s'" % aliases["pc"]) in (hearth.qemu_dir / "m-pc.xml").read_text()
 
 
+def test_default_devices_as_libvirt_adds_them(hearth):
+    """A minimal pc definition gets what libvirt 9.0's QEMU driver adds (compared with
+    reference-libvirtd; only PCI addresses and the TCG cpu element are left out): clock utc,
+    USB and PCI root controllers, PS/2 mouse and keyboard, audio none, cirrus video for the
+    graphics, VNC autoport with an address listen, a virtio memballoon, the NIC model in use;
+    in libvirt's device order. What the definition names is kept (no second USB controller,
+    memballoon none stays none, a fixed VNC port stays fixed)."""
+    c = hearth.connect()
+    try:
+        xml = domain_xml("defs1").replace("<type arch='x86_64'>", "<type arch='x86_64' machine='pc'>")
+        xml = xml.replace("</domain>", "<devices><interface type='user'/><graphics type='vnc'/></devices></domain>")
+        root = ET.fromstring(c.defineXML(xml).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        assert root.find("clock").get("offset") == "utc"
+        devs = [(d.tag, d.get("type"), d.get("model") or d.get("bus")) for d in root.find("devices")]
+        assert devs == [("controller", "usb", "piix3-uhci"), ("controller", "pci", "pci-root"),
+                        ("interface", "user", None), ("input", "mouse", "ps2"),
+                        ("input", "keyboard", "ps2"), ("graphics", "vnc", None), ("audio", "none", None),
+                        ("video", None, None), ("memballoon", None, "virtio")], devs
+        assert root.find("devices/interface/model").get("type") == "rtl8139"
+        g = root.find("devices/graphics")
+        assert (g.get("port"), g.get("autoport"), g.find("listen").get("type")) == ("-1", "yes", "address")
+        v = root.find("devices/video/model")
+        assert (v.get("type"), v.get("vram"), v.get("primary")) == ("cirrus", "16384", "yes")
+
+        xml2 = domain_xml("defs2").replace("<type arch='x86_64'>", "<type arch='x86_64' machine='q35'>")
+        xml2 = xml2.replace("</domain>", "<devices><controller type='usb' model='none'/>"
+                            "<memballoon model='none'/><graphics type='vnc' port='5901'/>"
+                            "<video><model type='vga'/></video></devices></domain>")
+        root = ET.fromstring(c.defineXML(xml2).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        ctl = [(d.get("type"), d.get("model")) for d in root.findall("devices/controller")]
+        assert ("usb", "none") in ctl and ("sata", None) in ctl and ("pci", "pcie-root") in ctl, ctl
+        assert len([t for t, m in ctl if t == "usb"]) == 1
+        assert [m.get("model") for m in root.findall("devices/memballoon")] == ["none"]
+        g = root.find("devices/graphics")
+        assert (g.get("port"), g.get("autoport")) == ("5901", "no")
+        assert [v.get("type") for v in root.findall("devices/video/model")] == ["vga"]
+    finally:
+        c.close()
+    # defined again from its own dumpxml: nothing more is added
+    first = hearth.virsh("dumpxml", "--inactive", "defs1").stdout
+    hearth.virsh("define", "/dev/stdin", input=first)
+    assert hearth.virsh("dumpxml", "--inactive", "defs1").stdout == first
+
+
 def test_dumpxml_round_trip(hearth, data_dir, tmp_path):
     define_guest1(hearth, data_dir)
     first = hearth.virsh("dumpxml", "--security-info", "guest1").stdout
