@@ -411,5 +411,9 @@ HearthDomainDevice *domain_device_parse_xml(const char *xml, GError **error);
  * an earlier kind (disks, controllers, interfaces, ... inputs, graphics, audio, video, ...,
  * memballoon). */
 void domain_def_insert_device(HearthDomainDef *def, HearthDomainDevice *dev);
+/* The index in def->devices of the device @dev names, as libvirt matches them for detach and
+ * update: a disk by target, an interface by MAC, a controller by type and index, anything else
+ * by its whole XML; -1 if none. */
+int domain_def_find_device(const HearthDomainDef *def, const HearthDomainDevice *dev);
 
 G_END_DECLS

@@ -296,3 +296,41 @@ void domain_def_insert_device(HearthDomainDef *def, HearthDomainDevice *dev)
             break;
     g_ptr_array_insert(def->devices, (gint)at, dev);
 }
+
+int domain_def_find_device(const HearthDomainDef *def, const HearthDomainDevice *dev)
+{
+    g_autoptr(GString) want = g_string_new(NULL);
+
+    if (dev->kind != HEARTH_DEVICE_DISK && dev->kind != HEARTH_DEVICE_INTERFACE &&
+        dev->kind != HEARTH_DEVICE_CONTROLLER)
+        domain_device_format(want, 0, dev, DOMAIN_DEF_FORMAT_SECURE);
+    for (guint i = 0; def->devices && i < def->devices->len; i++) {
+        const HearthDomainDevice *d = def->devices->pdata[i];
+        g_autoptr(GString) have = NULL;
+
+        if (d->kind != dev->kind)
+            continue;
+        switch (d->kind) {
+        case HEARTH_DEVICE_DISK:
+            if (g_strcmp0(d->u.disk->target_dev, dev->u.disk->target_dev) == 0)
+                return (int)i;
+            break;
+        case HEARTH_DEVICE_INTERFACE:
+            if (d->u.net->mac && dev->u.net->mac &&
+                g_ascii_strcasecmp(d->u.net->mac, dev->u.net->mac) == 0)
+                return (int)i;
+            break;
+        case HEARTH_DEVICE_CONTROLLER:
+            if (g_strcmp0(d->u.controller->type, dev->u.controller->type) == 0 &&
+                d->u.controller->index == dev->u.controller->index)
+                return (int)i;
+            break;
+        default:
+            have = g_string_new(NULL);
+            domain_device_format(have, 0, d, DOMAIN_DEF_FORMAT_SECURE);
+            if (g_string_equal(have, want))
+                return (int)i;
+        }
+    }
+    return -1;
+}

@@ -545,3 +545,57 @@ def test_unusual_legal_names_round_trip(hearth):
         assert "has been undefined" in cp.stdout
     assert names(hearth, "--all") == []
     assert [p for p in hearth.qemu_dir.iterdir() if p.is_file()] == []
+
+
+# --------------------------------------------------------------------------- devices (--config)
+def test_attach_detach_update_config(hearth, tmp_path):
+    """attach-disk/-interface, detach-disk/-interface, change-media with --config (the
+    persistent definition), as libvirt; the file on disk follows. Hotplug into a running guest
+    is refused with a message that says so."""
+    hearth.virsh("define", "/dev/stdin", input=domain_xml("dev1"))
+    cp = hearth.virsh("attach-disk", "dev1", "/var/tmp/hearth-d2.img", "vdb", "--config")
+    assert "Disk attached successfully" in cp.stdout
+    cp = hearth.virsh("attach-disk", "dev1", "/var/tmp/hearth-d3.img", "vdb", "--config", check=False)
+    assert cp.returncode == 1 and "target vdb already exists" in cp.stderr, cp.stderr
+    hearth.virsh("attach-interface", "dev1", "network", "default", "--config",
+                 "--mac", "52:54:00:aa:bb:cc", "--model", "virtio")
+    hearth.virsh("attach-disk", "dev1", "/var/tmp/hearth-cd1.iso", "hdc", "--type", "cdrom", "--config")
+    stored = (hearth.qemu_dir / "dev1.xml").read_text()
+    assert "/var/tmp/hearth-d2.img" in stored and "52:54:00:aa:bb:cc" in stored, stored
+    root = ET.fromstring(hearth.virsh("dumpxml", "--inactive", "dev1").stdout)
+    assert [t.get("dev") for t in root.findall("devices/disk/target")] == ["vdb", "hdc"]
+    # virsh change-media is UPDATE_DEVICE_FLAGS with the disk's new XML
+    assert "Successfully updated media" in hearth.virsh(
+        "change-media", "dev1", "hdc", "/var/tmp/hearth-cd2.iso", "--config").stdout
+    assert "/var/tmp/hearth-cd2.iso" in hearth.virsh("domblklist", "dev1", "--inactive").stdout
+    hearth.virsh("detach-interface", "dev1", "network", "--mac", "52:54:00:aa:bb:cc", "--config")
+    hearth.virsh("detach-disk", "dev1", "vdb", "--config")
+    out = hearth.virsh("domblklist", "dev1", "--inactive").stdout
+    assert "vdb" not in out and "hdc" in out, out
+    assert "52:54:00:aa:bb:cc" not in (hearth.qemu_dir / "dev1.xml").read_text()
+    c = hearth.connect()
+    try:
+        d = c.lookupByName("dev1")
+        disk = "<disk type='file' device='disk'><source file='/x.img'/><target dev='vdq' bus='virtio'/></disk>"
+        with pytest.raises(libvirt.libvirtError) as ei:
+            d.detachDeviceFlags(disk, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        assert ei.value.get_error_code() == libvirt.VIR_ERR_DEVICE_MISSING and "vdq" in str(ei.value)
+        with pytest.raises(libvirt.libvirtError) as ei:
+            d.attachDevice(disk)  # legacy call = live: the domain is not running
+        assert ei.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+        d.attachDeviceFlags(disk, 0)  # CURRENT on a shut-off domain = config
+        assert "vdq" in hearth.virsh("domblklist", "dev1", "--inactive").stdout
+        with pytest.raises(libvirt.libvirtError) as ei:
+            d.attachDeviceFlags("<disk type='file'><target dev='vdr'", libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        assert ei.value.get_error_code() == libvirt.VIR_ERR_XML_DETAIL
+    finally:
+        c.close()
+    # a transient domain has no persistent definition to change
+    hearth.virsh("create", "/dev/stdin", "--paused", input=domain_xml("tdev"))
+    try:
+        cp = hearth.virsh("attach-disk", "tdev", "/var/tmp/x.img", "vdb", "--config", check=False)
+        assert cp.returncode == 1 and "transient" in cp.stderr, cp.stderr
+        cp = hearth.virsh("attach-disk", "tdev", "/var/tmp/x.img", "vdb", "--live", check=False)
+        assert cp.returncode == 1 and "hotplug" in cp.stderr, cp.stderr
+    finally:
+        hearth.virsh("destroy", "tdev", check=False)

@@ -65,6 +65,33 @@ static void test_insert_order(void)
     domain_def_free(def);
 }
 
+static void test_find(void)
+{
+    g_autoptr(GError) error = NULL;
+    HearthDomainDef *def = domain_def_parse(DOMAIN, strlen(DOMAIN), 0, &error);
+    HearthDomainDevice *d;
+
+    g_assert_no_error(error);
+    /* a disk by its target, whatever the source */
+    d = domain_device_parse_xml("<disk type='file'><source file='/other.img'/>"
+                                "<target dev='vda'/></disk>",
+                                &error);
+    g_assert_cmpint(domain_def_find_device(def, d), ==, 0);
+    domain_device_free(d);
+    d = domain_device_parse_xml("<disk type='file'><target dev='vdz'/></disk>", &error);
+    g_assert_cmpint(domain_def_find_device(def, d), ==, -1);
+    domain_device_free(d);
+    /* anything else by its XML */
+    d = domain_device_parse_xml("<watchdog model='i6300esb'/>", &error);
+    g_assert_cmpint(domain_def_find_device(def, d), ==, 3);
+    domain_device_free(d);
+    d = domain_device_parse_xml("<watchdog model='ib700'/>", &error);
+    g_assert_cmpint(domain_def_find_device(def, d), ==, -1);
+    domain_device_free(d);
+    g_assert_no_error(error);
+    domain_def_free(def);
+}
+
 static void test_parse_errors(void)
 {
     g_autoptr(GError) error = NULL;
@@ -80,6 +107,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/domain-insert/order", test_insert_order);
+    g_test_add_func("/domain-insert/find", test_find);
     g_test_add_func("/domain-insert/parse-errors", test_parse_errors);
     return g_test_run();
 }
