@@ -599,3 +599,28 @@ def test_attach_detach_update_config(hearth, tmp_path):
         assert cp.returncode == 1 and "hotplug" in cp.stderr, cp.stderr
     finally:
         hearth.virsh("destroy", "tdev", check=False)
+
+
+def test_setmem_setmaxmem_setvcpus_config(hearth):
+    """The persistent definition: setmem/setmaxmem/setvcpus with --config (or on a shut-off
+    domain), with libvirt's limits and messages."""
+    hearth.virsh("define", "/dev/stdin", input=domain_xml("rs1", vcpus=2))
+    hearth.virsh("setmem", "rs1", "100M", "--current")  # a shut-off domain: the definition
+    info = parse_colon_table(hearth.virsh("dominfo", "rs1").stdout)
+    assert (info["Max memory"], info["Used memory"]) == ("131072 KiB", "102400 KiB"), info
+    hearth.virsh("setmaxmem", "rs1", "256M", "--config")
+    cp = hearth.virsh("setmem", "rs1", "300M", "--config", check=False)
+    assert cp.returncode == 1 and "higher than max memory" in cp.stderr, cp.stderr
+    hearth.virsh("setmaxmem", "rs1", "64M", "--config")  # current follows down
+    info = parse_colon_table(hearth.virsh("dominfo", "rs1").stdout)
+    assert (info["Max memory"], info["Used memory"]) == ("65536 KiB", "65536 KiB"), info
+    hearth.virsh("setvcpus", "rs1", "1", "--config")
+    hearth.virsh("setvcpus", "rs1", "4", "--config", "--maximum")
+    counts = hearth.virsh("vcpucount", "rs1").stdout
+    assert re.search(r"maximum\s+config\s+4", counts) and re.search(r"current\s+config\s+1", counts), counts
+    cp = hearth.virsh("setvcpus", "rs1", "8", "--config", check=False)
+    assert cp.returncode == 1 and "greater than max allowable vcpus" in cp.stderr, cp.stderr
+    stored = (hearth.qemu_dir / "rs1.xml").read_text()
+    assert "<vcpu placement='static' current='1'>4</vcpu>" in stored, stored
+    cp = hearth.virsh("setmem", "rs1", "32M", "--live", check=False)
+    assert cp.returncode == 1 and "not running" in cp.stderr, cp.stderr

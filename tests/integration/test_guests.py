@@ -569,6 +569,39 @@ def test_domain_figures(guests):
         assert cp.returncode == 1 and "not running" in cp.stderr, (cmd, cp.stderr)
 
 
+# --------------------------------------------------------------------------- setmem / setvcpus live
+def test_setmem_live_and_what_cannot_change_live(guests):
+    """setmem --live moves the balloon (QMP balloon; the memballoon is the default virtio one),
+    dominfo and dommemstat follow, --config as well changes the definition too; growing the
+    maximum or the vCPUs of a running guest is refused with a message."""
+    h = guests.hearth
+    g = guests.new("bal1")
+    g.xml = g.xml.replace("    <memballoon model='none'/>\n", "")
+    g.xml_path.write_text(g.xml)
+    h.virsh("define", g.xml_path)
+    assert "model='virtio'" in h.virsh("dumpxml", "--inactive", g.name).stdout.split("<memballoon")[1]
+    guests.start(g)
+    h.virsh("setmem", g.name, "96M", "--live")
+    assert parse_colon_table(h.virsh("dominfo", g.name).stdout)["Used memory"] == "98304 KiB"
+    assert "actual 98304" in h.virsh("dommemstat", g.name).stdout
+    assert "<currentMemory unit='KiB'>131072</currentMemory>" in h.virsh("dumpxml", "--inactive", g.name).stdout
+    h.virsh("setmem", g.name, "112M", "--live", "--config")
+    assert "<currentMemory unit='KiB'>114688</currentMemory>" in h.virsh("dumpxml", "--inactive", g.name).stdout
+    cp = h.virsh("setmem", g.name, "1G", "--live", check=False)
+    assert cp.returncode == 1 and "higher than max memory" in cp.stderr, cp.stderr
+    cp = h.virsh("setmaxmem", g.name, "1G", "--live", check=False)
+    assert cp.returncode == 1 and "active domain" in cp.stderr, cp.stderr
+    cp = h.virsh("setvcpus", g.name, "2", "--live", check=False)
+    assert cp.returncode == 1 and "hotplug" in cp.stderr, cp.stderr
+    destroy(g)
+    # a guest without a balloon cannot be resized live
+    g2 = guests.define("bal2")
+    guests.start(g2)
+    cp = h.virsh("setmem", g2.name, "96M", "--live", check=False)
+    assert cp.returncode == 1 and "balloon" in cp.stderr, cp.stderr
+    destroy(g2)
+
+
 # --------------------------------------------------------------------------- VNC password
 def rfb_auth(port, password):
     """The RFB 3.8 handshake with VNC authentication (DES of the server's challenge); the
