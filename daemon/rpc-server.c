@@ -515,7 +515,7 @@ static gboolean handle_packet(RpcClient *client, const guint8 *data, gsize len)
     g_autoptr(GError) error = NULL;
 
     if (!rpc_header_decode(data, len, &hdr, &error)) {
-        g_debug("client %" G_GUINT64_FORMAT ": %s", client->id, error->message);
+        g_info("client %" G_GUINT64_FORMAT ": %s", client->id, error->message);
         return FALSE;
     }
     if (hdr.prog == RPC_PROGRAM_KEEPALIVE) {
@@ -523,16 +523,18 @@ static gboolean handle_packet(RpcClient *client, const guint8 *data, gsize len)
         return TRUE;
     }
     if (hdr.type != RPC_TYPE_CALL) {
-        if (hdr.type == RPC_TYPE_CALL_WITH_FDS) {
-            /* We accept no descriptors: the announced ones never arrive with SCM_RIGHTS. */
-            return FALSE;
-        }
         if (hdr.type == RPC_TYPE_STREAM && hdr.prog == RPC_PROGRAM_REMOTE) {
             handle_stream_packet(client, &hdr, data + RPC_HEADER_LEN, len - RPC_HEADER_LEN);
             return TRUE;
         }
-        /* Holes (sparse streams) we never negotiate; replies from a client are bogus. */
-        return hdr.type == RPC_TYPE_STREAM_HOLE;
+        /* Holes (sparse streams) we never negotiate; descriptors (CALL_WITH_FDS) we accept
+         * none of, and replies from a client are bogus. */
+        if (hdr.type == RPC_TYPE_STREAM_HOLE)
+            return TRUE;
+        g_info("client %" G_GUINT64_FORMAT ": unexpected packet (program %#x, procedure %d, "
+               "type %d, serial %u)",
+               client->id, hdr.prog, hdr.proc, hdr.type, hdr.serial);
+        return FALSE;
     }
     if (hdr.prog != RPC_PROGRAM_REMOTE) {
         reply_error(client, &hdr, HEARTH_ERR_RPC, _("cannot find program %u version %u"), hdr.prog,
@@ -729,7 +731,13 @@ static void client_close(RpcClient *client, const char *why)
     if (client->closed)
         return;
     client->closed = TRUE;
-    g_debug("client %" G_GUINT64_FORMAT " closed: %s", client->id, why);
+    /* Ordinary ends stay quiet; a connection we drop is worth a line in the log. */
+    if (g_str_equal(why, "end of file") || g_str_equal(why, "hang-up") ||
+        g_str_equal(why, "server shutdown"))
+        g_debug("client %" G_GUINT64_FORMAT " closed: %s", client->id, why);
+    else
+        g_info("client %" G_GUINT64_FORMAT " (%s) disconnected: %s", client->id,
+               client->peer_addr ? client->peer_addr : "?", why);
     streams_close_all(client);
     g_source_destroy(client->source);
     g_source_unref(client->source);
