@@ -11,28 +11,20 @@
 #include <glib/gi18n-lib.h>
 
 /* virDomainDeviceModifyFlags */
-enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2, DEVICE_MODIFY_FORCE = 4 };
+enum { DEVICE_MODIFY_FORCE = 4 };
 
-/* libvirt's rules for CURRENT/LIVE/CONFIG; TRUE when the persistent definition is to change. */
+/* TRUE when the persistent definition is to change; a running guest's devices cannot. */
 static gboolean affect_config(HearthDomain *dom, guint flags, const char *what, GError **error)
 {
-    gboolean active = hearth_domain_is_active(dom);
-    gboolean live = (flags & AFFECT_LIVE) || (!(flags & AFFECT_CONFIG) && active);
+    gboolean live, config;
 
-    if (live && !active) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID, _("domain is not running"));
+    if (!dispatch_resolve_impact(dom, flags, &live, &config, error))
         return FALSE;
-    }
     if (live) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_UNSUPPORTED,
                     _("%s on a running guest (hotplug) is not supported by Hearth yet; use "
                       "--config to change the definition for the next start"),
                     what);
-        return FALSE;
-    }
-    if (!dom->persistent) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
-                    _("cannot change the persistent configuration of a transient domain"));
         return FALSE;
     }
     return TRUE;
@@ -62,7 +54,8 @@ static DispatchResult modify(HearthCall *call, const RemoteNonnullDomain *ref, c
     int found;
 
     if (!dom ||
-        !dispatch_check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | DEVICE_MODIFY_FORCE,
+        !dispatch_check_flags(flags,
+                              DISPATCH_AFFECT_LIVE | DISPATCH_AFFECT_CONFIG | DEVICE_MODIFY_FORCE,
                               "virDomainModifyDevice", error) ||
         !affect_config(dom, flags, _(what[op]), error))
         return DISPATCH_FAILED;
@@ -118,7 +111,7 @@ DispatchResult dispatch_domain_attach_device(HearthCall *call,
                                              GError **error)
 {
     (void)ret;
-    return modify(call, &args->dom, args->xml, AFFECT_LIVE, MODIFY_ATTACH, error);
+    return modify(call, &args->dom, args->xml, DISPATCH_AFFECT_LIVE, MODIFY_ATTACH, error);
 }
 
 DispatchResult dispatch_domain_attach_device_flags(HearthCall *call,
@@ -134,7 +127,7 @@ DispatchResult dispatch_domain_detach_device(HearthCall *call,
                                              GError **error)
 {
     (void)ret;
-    return modify(call, &args->dom, args->xml, AFFECT_LIVE, MODIFY_DETACH, error);
+    return modify(call, &args->dom, args->xml, DISPATCH_AFFECT_LIVE, MODIFY_DETACH, error);
 }
 
 DispatchResult dispatch_domain_detach_device_flags(HearthCall *call,

@@ -35,7 +35,6 @@ enum {
 };
 
 enum { XML_SECURE = 1, XML_INACTIVE = 2, XML_UPDATE_CPU = 4, XML_MIGRATABLE = 8 };
-enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2 };
 enum { VCPU_MAXIMUM = 4, VCPU_GUEST = 8, VCPU_HOTPLUGGABLE = 16 };
 enum { DEFINE_VALIDATE = 1 };
 enum {
@@ -504,10 +503,11 @@ DispatchResult dispatch_domain_get_vcpus_flags(HearthCall *call,
 {
     const HearthDomainDef *def;
 
-    if (!dispatch_check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST,
-                              "virDomainGetVcpusFlags", error))
+    if (!dispatch_check_flags(
+            args->flags, DISPATCH_AFFECT_LIVE | DISPATCH_AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST,
+            "virDomainGetVcpusFlags", error))
         return DISPATCH_FAILED;
-    if ((args->flags & AFFECT_LIVE) && (args->flags & AFFECT_CONFIG)) {
+    if ((args->flags & DISPATCH_AFFECT_LIVE) && (args->flags & DISPATCH_AFFECT_CONFIG)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG,
                     _("flags 'live' and 'config' are mutually exclusive"));
         return DISPATCH_FAILED;
@@ -518,12 +518,13 @@ DispatchResult dispatch_domain_get_vcpus_flags(HearthCall *call,
                     _("querying vCPUs from the guest agent is not supported"));
         return DISPATCH_FAILED;
     }
-    if ((args->flags & AFFECT_LIVE) && !hearth_domain_is_active(dom)) {
+    if ((args->flags & DISPATCH_AFFECT_LIVE) && !hearth_domain_is_active(dom)) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID, _("domain is not running"));
         return DISPATCH_FAILED;
     }
-    def = (args->flags & AFFECT_CONFIG) && dom->persistent ? dom->def
-                                                           : hearth_domain_current_def(dom);
+    def = (args->flags & DISPATCH_AFFECT_CONFIG) && dom->persistent
+              ? dom->def
+              : hearth_domain_current_def(dom);
     ret->num = (gint32)((args->flags & VCPU_MAXIMUM) ? def->vcpus : current_vcpus(def));
     return DISPATCH_DONE;
 }
@@ -534,12 +535,13 @@ DispatchResult dispatch_domain_get_metadata(HearthCall *call,
 {
     const HearthDomainDef *def;
 
-    if (!dispatch_check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG, "virDomainGetMetadata",
-                              error))
+    if (!dispatch_check_flags(args->flags, DISPATCH_AFFECT_LIVE | DISPATCH_AFFECT_CONFIG,
+                              "virDomainGetMetadata", error))
         return DISPATCH_FAILED;
     LOOKUP_OR_FAIL(dom, &args->dom);
-    def = (args->flags & AFFECT_CONFIG) && dom->persistent ? dom->def
-                                                           : hearth_domain_current_def(dom);
+    def = (args->flags & DISPATCH_AFFECT_CONFIG) && dom->persistent
+              ? dom->def
+              : hearth_domain_current_def(dom);
     ret->metadata = domain_def_get_metadata(def, args->type, args->uri, error);
     return ret->metadata ? DISPATCH_DONE : DISPATCH_FAILED;
 }
@@ -551,12 +553,13 @@ DispatchResult dispatch_domain_set_metadata(HearthCall *call,
     g_autoptr(HearthDomainDef) updated = NULL;
     gboolean live, config;
 
-    if (!dispatch_check_flags(args->flags, AFFECT_LIVE | AFFECT_CONFIG, "virDomainSetMetadata",
-                              error))
+    if (!dispatch_check_flags(args->flags, DISPATCH_AFFECT_LIVE | DISPATCH_AFFECT_CONFIG,
+                              "virDomainSetMetadata", error))
         return DISPATCH_FAILED;
     LOOKUP_OR_FAIL(dom, &args->dom);
-    live = (args->flags & AFFECT_LIVE) || (!(args->flags & AFFECT_CONFIG) && dom->live);
-    config = (args->flags & AFFECT_CONFIG) || !dom->live;
+    live = (args->flags & DISPATCH_AFFECT_LIVE) ||
+           (!(args->flags & DISPATCH_AFFECT_CONFIG) && dom->live);
+    config = (args->flags & DISPATCH_AFFECT_CONFIG) || !dom->live;
     if (live && !dom->live) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID, _("domain is not running"));
         return DISPATCH_FAILED;

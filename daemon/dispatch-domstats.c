@@ -7,6 +7,7 @@
 #include "domain-store.h"
 #include "hearth-daemon.h"
 #include "hearth-error.h"
+#include "host-stats.h"
 #include "image-probe.h"
 #include "rpc-server.h"
 
@@ -264,12 +265,8 @@ static guint64 proc_status_kib(pid_t pid, const char *key)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
     g_autofree char *text = NULL;
-    g_autofree char *needle = g_strconcat("\n", key, ":", NULL);
-    const char *p;
 
-    if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strstr(text, needle)))
-        return 0;
-    return g_ascii_strtoull(p + strlen(needle), NULL, 10);
+    return g_file_get_contents(path, &text, NULL, NULL) ? host_proc_kv_value(text, key) : 0;
 }
 
 DispatchResult dispatch_domain_memory_stats(HearthCall *call,
@@ -302,27 +299,6 @@ DispatchResult dispatch_domain_memory_stats(HearthCall *call,
 
 /* ---- vcpuinfo ---- */
 
-/* utime+stime (ns) and the CPU last run on, from /proc/PID/task/TID/stat. */
-static void thread_times(pid_t pid, int tid, guint64 *ns, int *cpu)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", (int)pid, tid);
-    g_autofree char *text = NULL;
-    g_auto(GStrv) f = NULL;
-    const char *p;
-
-    *ns = 0;
-    *cpu = -1;
-    if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strrchr(text, ')')))
-        return;
-    /* after the command name: field 3 is f[0]; utime, stime are 14, 15; processor 39 */
-    f = g_strsplit(p + 2, " ", -1);
-    if (g_strv_length(f) < 37)
-        return;
-    *ns = (g_ascii_strtoull(f[11], NULL, 10) + g_ascii_strtoull(f[12], NULL, 10)) *
-          (G_GUINT64_CONSTANT(1000000000) / (guint64)sysconf(_SC_CLK_TCK));
-    *cpu = (int)g_ascii_strtoll(f[36], NULL, 10);
-}
-
 static void on_cpus(json_t *result, const GError *error, gpointer data)
 {
     QueryCtx *q = data;
@@ -349,11 +325,12 @@ static void on_cpus(json_t *result, const GError *error, gpointer data)
         json_t *c = json_array_get(result, i);
         int tid = (int)json_integer_value(json_object_get(c, "thread-id"));
         RemoteVcpuInfo *info = &ret->info_val[i];
+        g_autofree char *stat = g_strdup_printf("/proc/%d/task/%d/stat", (int)pid, tid);
         cpu_set_t mask;
 
         info->number = (guint32)json_integer_value(json_object_get(c, "cpu-index"));
         info->state = VCPU_RUNNING;
-        thread_times(pid, tid, &info->cpu_time, &info->cpu);
+        host_proc_cpu_time(stat, &info->cpu_time, &info->cpu);
         CPU_ZERO(&mask);
         if (q->maplen > 0 && sched_getaffinity(tid, sizeof(mask), &mask) == 0) {
             for (int cpu = 0; cpu < q->maplen * 8 && cpu < CPU_SETSIZE; cpu++)

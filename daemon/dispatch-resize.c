@@ -11,32 +11,8 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-/* virDomainModificationImpact, virDomainMemoryModFlags, virDomainVcpuFlags */
-enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2, MEM_MAXIMUM = 4, VCPU_MAXIMUM = 4, VCPU_GUEST = 8 };
-
-/* CURRENT means LIVE for a running domain and CONFIG otherwise, as in libvirt. */
-static gboolean impact(HearthDomain *dom, guint flags, gboolean *live, gboolean *config,
-                       GError **error)
-{
-    gboolean active = hearth_domain_is_active(dom);
-
-    *live = flags & AFFECT_LIVE;
-    *config = flags & AFFECT_CONFIG;
-    if (!*live && !*config) {
-        *live = active;
-        *config = !active;
-    }
-    if (*live && !active) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID, _("domain is not running"));
-        return FALSE;
-    }
-    if (*config && !dom->persistent) {
-        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
-                    _("cannot change the persistent configuration of a transient domain"));
-        return FALSE;
-    }
-    return TRUE;
-}
+/* virDomainMemoryModFlags, virDomainVcpuFlags (besides the LIVE and CONFIG impact bits) */
+enum { MEM_MAXIMUM = 4, VCPU_MAXIMUM = 4, VCPU_GUEST = 8 };
 
 static gboolean has_balloon(const HearthDomainDef *def)
 {
@@ -91,9 +67,9 @@ static DispatchResult set_memory(HearthCall *call, const RemoteNonnullDomain *re
     BalloonCtx *b;
 
     if (!dom ||
-        !dispatch_check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | MEM_MAXIMUM,
+        !dispatch_check_flags(flags, DISPATCH_AFFECT_LIVE | DISPATCH_AFFECT_CONFIG | MEM_MAXIMUM,
                               "virDomainSetMemoryFlags", error) ||
-        !impact(dom, flags, &live, &config, error))
+        !dispatch_resolve_impact(dom, flags, &live, &config, error))
         return DISPATCH_FAILED;
     if (kib == 0) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_INVALID_ARG, _("memory must not be 0"));
@@ -160,7 +136,7 @@ DispatchResult dispatch_domain_set_memory(HearthCall *call, const RemoteDomainSe
                                           void *ret, GError **error)
 {
     (void)ret;
-    return set_memory(call, &args->dom, args->memory, AFFECT_LIVE, error);
+    return set_memory(call, &args->dom, args->memory, DISPATCH_AFFECT_LIVE, error);
 }
 
 DispatchResult dispatch_domain_set_max_memory(HearthCall *call,
@@ -179,9 +155,10 @@ static DispatchResult set_vcpus(HearthCall *call, const RemoteNonnullDomain *ref
     gboolean live, config;
 
     if (!dom ||
-        !dispatch_check_flags(flags, AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST,
-                              "virDomainSetVcpusFlags", error) ||
-        !impact(dom, flags, &live, &config, error))
+        !dispatch_check_flags(
+            flags, DISPATCH_AFFECT_LIVE | DISPATCH_AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST,
+            "virDomainSetVcpusFlags", error) ||
+        !dispatch_resolve_impact(dom, flags, &live, &config, error))
         return DISPATCH_FAILED;
     if (flags & VCPU_GUEST) {
         g_set_error(error, HEARTH_ERROR, HEARTH_ERR_NO_SUPPORT,
@@ -233,5 +210,5 @@ DispatchResult dispatch_domain_set_vcpus(HearthCall *call, const RemoteDomainSet
                                          void *ret, GError **error)
 {
     (void)ret;
-    return set_vcpus(call, &args->dom, args->nvcpus, AFFECT_LIVE, error);
+    return set_vcpus(call, &args->dom, args->nvcpus, DISPATCH_AFFECT_LIVE, error);
 }

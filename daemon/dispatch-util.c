@@ -29,3 +29,26 @@ HearthDomain *dispatch_lookup_domain(HearthCall *call, const RemoteNonnullDomain
     }
     return dom;
 }
+
+gboolean dispatch_resolve_impact(HearthDomain *dom, guint flags, gboolean *live, gboolean *config,
+                                 GError **error)
+{
+    gboolean active = hearth_domain_is_active(dom);
+
+    *live = flags & DISPATCH_AFFECT_LIVE;
+    *config = flags & DISPATCH_AFFECT_CONFIG;
+    if (!*live && !*config) {
+        *live = active;
+        *config = !active;
+    }
+    if (*live && !active) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID, _("domain is not running"));
+        return FALSE;
+    }
+    if (*config && !dom->persistent) {
+        g_set_error(error, HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
+                    _("cannot change the persistent configuration of a transient domain"));
+        return FALSE;
+    }
+    return TRUE;
+}

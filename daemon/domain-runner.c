@@ -9,6 +9,7 @@
 #include "net-tap.h"
 #include "network-driver.h"
 #include "host-caps.h"
+#include "host-stats.h"
 #include "qemu-command.h"
 #include "runtime-files.h"
 #include "uuid-util.h"
@@ -856,8 +857,9 @@ static void on_request_reply(WorkerClient *wc, json_t *result, const GError *err
     g_free(ctx);
 }
 
-void domain_runner_request(HearthDaemon *daemon, HearthDomain *dom, const char *cmd, json_t *args,
-                           RunnerDoneFunc done, gpointer user_data)
+/* One command to the domain's worker; exactly one of @done and @reply gets the outcome. */
+static void submit(HearthDomain *dom, const char *cmd, json_t *args, guint timeout_ms,
+                   RunnerDoneFunc done, RunnerReplyFunc reply, gpointer user_data)
 {
     DomainRuntime *rt = dom->runtime;
     RequestCtx *ctx;
@@ -867,43 +869,34 @@ void domain_runner_request(HearthDaemon *daemon, HearthDomain *dom, const char *
             g_error_new(HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
                         rt ? _("domain is still starting") : _("domain is not running"));
         json_decref(args);
-        done(error, user_data);
+        if (reply)
+            reply(NULL, error, user_data);
+        else
+            done(error, user_data);
         return;
     }
     ctx = g_new0(RequestCtx, 1);
     ctx->rt = rt;
     ctx->cmd = g_strdup(cmd);
     ctx->done = done;
+    ctx->reply = reply;
     ctx->user_data = user_data;
-    worker_client_request(rt->wc, cmd, args, REQUEST_TIMEOUT_MS, on_request_reply, ctx);
+    worker_client_request(rt->wc, cmd, args, timeout_ms ? timeout_ms : REQUEST_TIMEOUT_MS,
+                          on_request_reply, ctx);
 }
 
-static void reply_as_done(const GError *error, gpointer data)
+void domain_runner_request(HearthDaemon *daemon, HearthDomain *dom, const char *cmd, json_t *args,
+                           RunnerDoneFunc done, gpointer user_data)
 {
+    (void)daemon;
+    submit(dom, cmd, args, 0, done, NULL, user_data);
 }
 
 void domain_runner_query(HearthDaemon *daemon, HearthDomain *dom, const char *cmd, json_t *args,
                          guint timeout_ms, RunnerReplyFunc reply, gpointer user_data)
 {
-    DomainRuntime *rt = dom->runtime;
-    RequestCtx *ctx;
-
-    if (!rt || rt->starting || !rt->wc) {
-        g_autoptr(GError) error =
-            g_error_new(HEARTH_ERROR, HEARTH_ERR_OPERATION_INVALID,
-                        rt ? _("domain is still starting") : _("domain is not running"));
-        json_decref(args);
-        reply(NULL, error, user_data);
-        return;
-    }
-    ctx = g_new0(RequestCtx, 1);
-    ctx->rt = rt;
-    ctx->cmd = g_strdup(cmd);
-    ctx->done = reply_as_done;
-    ctx->reply = reply;
-    ctx->user_data = user_data;
-    worker_client_request(rt->wc, cmd, args, timeout_ms ? timeout_ms : REQUEST_TIMEOUT_MS,
-                          on_request_reply, ctx);
+    (void)daemon;
+    submit(dom, cmd, args, timeout_ms, NULL, reply, user_data);
 }
 
 gboolean domain_runner_save_live(HearthDaemon *daemon, HearthDomain *dom, GError **error)
@@ -928,21 +921,13 @@ pid_t domain_runner_qemu_pid(HearthDomain *dom)
 guint64 domain_runner_cpu_time(HearthDomain *dom)
 {
     g_autofree char *path = NULL;
-    g_autofree char *data = NULL;
-    g_auto(GStrv) fields = NULL;
-    char *p;
+    guint64 ns = 0;
 
     if (!dom->runtime || dom->runtime->qemu_pid <= 0)
         return 0;
     path = g_strdup_printf("/proc/%d/stat", (int)dom->runtime->qemu_pid);
-    if (!g_file_get_contents(path, &data, NULL, NULL) || !(p = strrchr(data, ')')))
-        return 0;
-    /* After the command name: state is field 3; utime and stime are fields 14 and 15. */
-    fields = g_strsplit(p + 2, " ", 16);
-    if (g_strv_length(fields) < 14)
-        return 0;
-    return (g_ascii_strtoull(fields[11], NULL, 10) + g_ascii_strtoull(fields[12], NULL, 10)) *
-           (G_USEC_PER_SEC * 1000 / (guint64)sysconf(_SC_CLK_TCK));
+    host_proc_cpu_time(path, &ns, NULL);
+    return ns;
 }
 
 const char *domain_runner_pty(HearthDomain *dom, const char *chardev)

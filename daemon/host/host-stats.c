@@ -57,7 +57,7 @@ gboolean host_cpu_stats_read_at(const char *root, int cpu, HostCpuStats *out, GE
 }
 
 /* "Key:   123 kB" lines (/proc/meminfo), or "Node 0 Key:   123 kB" (a NUMA node's meminfo). */
-static guint64 meminfo_value(const char *text, const char *key)
+guint64 host_proc_kv_value(const char *text, const char *key)
 {
     g_autofree char *needle = g_strconcat(key, ":", NULL);
     const char *p = text;
@@ -68,6 +68,29 @@ static guint64 meminfo_value(const char *text, const char *key)
         p += strlen(needle);
     }
     return 0;
+}
+
+gboolean host_proc_cpu_time(const char *stat_path, guint64 *ns, int *last_cpu)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) f = NULL;
+    const char *p;
+
+    *ns = 0;
+    if (last_cpu)
+        *last_cpu = -1;
+    if (!g_file_get_contents(stat_path, &text, NULL, NULL) || !(p = strrchr(text, ')')))
+        return FALSE;
+    /* After the command name: state (field 3) is f[0]; utime and stime are fields 14 and 15,
+     * the last CPU field 39. */
+    f = g_strsplit(p + 2, " ", -1);
+    if (g_strv_length(f) < 13)
+        return FALSE;
+    *ns = (g_ascii_strtoull(f[11], NULL, 10) + g_ascii_strtoull(f[12], NULL, 10)) *
+          (G_GUINT64_CONSTANT(1000000000) / (guint64)sysconf(_SC_CLK_TCK));
+    if (last_cpu && g_strv_length(f) > 36)
+        *last_cpu = (int)g_ascii_strtoll(f[36], NULL, 10);
+    return TRUE;
 }
 
 gboolean host_memory_stats_read_at(const char *root, int cell, HostMemoryStats *out, GError **error)
@@ -93,10 +116,10 @@ gboolean host_memory_stats_read_at(const char *root, int cell, HostMemoryStats *
     }
     if (!text)
         return FALSE;
-    out->total = meminfo_value(text, "MemTotal");
-    out->free = meminfo_value(text, "MemFree");
-    out->buffers = meminfo_value(text, "Buffers");
-    out->cached = meminfo_value(text, "Cached");
+    out->total = host_proc_kv_value(text, "MemTotal");
+    out->free = host_proc_kv_value(text, "MemFree");
+    out->buffers = host_proc_kv_value(text, "Buffers");
+    out->cached = host_proc_kv_value(text, "Cached");
     return TRUE;
 }
 

@@ -30,6 +30,13 @@ gboolean host_memory_stats_read_at(const char *root, int cell, HostMemoryStats *
  * cell 0. Fewer cells than asked come back when the host has fewer. */
 GArray *host_cells_free_read_at(const char *root, int start, int max, GError **error);
 
+/* A process's or thread's CPU time (utime+stime, ns) and the CPU it last ran on (-1 when not
+ * known), from its stat file (/proc/PID/stat or /proc/PID/task/TID/stat). */
+gboolean host_proc_cpu_time(const char *stat_path, guint64 *ns, int *last_cpu);
+
+/* The number after "KEY:" on a line of a /proc key-value file (meminfo, status), 0 if absent. */
+guint64 host_proc_kv_value(const char *text, const char *key);
+
 /* The CPU model names a guest of @arch may ask for (QEMU 7.2's named models). */
 const char *const *host_cpu_model_names(const char *arch, guint *n);
 
